@@ -1,0 +1,60 @@
+"""Pick the commune (tenant) from the Host header.
+
+National hosts (settings.NATIONAL_HOSTS) serve the public schema; a commune host serves that
+commune's schema; any other host gets a plain 404 page, never a 500 and never another commune.
+"""
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.db import connection
+from django.http import HttpResponseNotFound
+from django.template import loader
+from django.urls import set_urlconf
+from django_tenants.utils import remove_www
+
+from communes.models import Domain
+
+
+def _not_found(request):
+    try:
+        body = loader.render_to_string("404.html", {"request_path": request.path})
+    except Exception:  # the template must never turn a 404 into a 500
+        body = "<h1>404</h1>"
+    return HttpResponseNotFound(body)
+
+
+class CommuneHostMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        connection.set_schema_to_public()
+        try:
+            hostname = remove_www(request.get_host().split(":")[0]).lower()
+        except DisallowedHost:
+            return HttpResponseNotFound()
+        # django-tenants' own templates read request.tenant: on the national host it is the
+        # public schema's placeholder; request.commune is the commune or None.
+        request.tenant = connection.tenant
+        request.commune = None
+        if hostname in settings.NATIONAL_HOSTS:
+            request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
+            set_urlconf(request.urlconf)
+            request.is_national = True
+            return self.get_response(request)
+        request.is_national = False
+        try:
+            domain = Domain.objects.select_related("tenant").get(domain=hostname)
+        except Domain.DoesNotExist:
+            request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
+            set_urlconf(request.urlconf)
+            return _not_found(request)
+        commune = domain.tenant
+        commune.domain_url = hostname
+        request.tenant = request.commune = commune
+        connection.set_tenant(commune)
+        request.urlconf = settings.ROOT_URLCONF
+        set_urlconf(request.urlconf)
+        try:
+            return self.get_response(request)
+        finally:
+            connection.set_schema_to_public()

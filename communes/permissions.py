@@ -1,0 +1,43 @@
+"""Role checks. Every check asks for a membership in the commune of the current host."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+
+from communes.models import Commune, Role
+
+# Officials' roles (everyone with a membership except producers).
+OFFICIAL_ROLES = frozenset(r.value for r in Role if r != Role.PRODUCER)
+LEADER_ROLES = frozenset({Role.CHAIRMAN, Role.VICE_CHAIRMAN})
+
+
+def current_commune() -> Commune | None:
+    tenant = getattr(connection, "tenant", None)
+    if isinstance(tenant, Commune) and tenant.pk:
+        return tenant
+    return None
+
+
+def roles_for(user, commune: Commune | None = None) -> set[str]:
+    commune = commune if commune is not None else current_commune()
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return set()
+    return set(user.roles_in(commune))
+
+
+def has_any_role(user, roles: Iterable[str], commune: Commune | None = None) -> bool:
+    return bool(roles_for(user, commune) & {str(r) for r in roles})
+
+
+def supervises(user, commune: Commune | None) -> bool:
+    """Is the user staff of a supervising unit that holds this commune?"""
+    if commune is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return commune.supervising_unit_id in user.supervised_unit_ids()
+
+
+def require_roles(user, roles: Iterable[str], commune: Commune | None = None) -> None:
+    if not has_any_role(user, roles, commune):
+        raise PermissionDenied

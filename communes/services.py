@@ -1,0 +1,80 @@
+"""Writes on communes: loading the official code list and creating communes."""
+from __future__ import annotations
+
+import csv
+import time
+import unicodedata
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from communes.models import AdministrativeUnit, Commune, Domain, LegacyWard, SupervisingUnit
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _nfc(value: str) -> str:
+    return unicodedata.normalize("NFC", value.strip())
+
+
+def _read_csv(name: str) -> list[dict]:
+    with open(FIXTURES / name, encoding="utf-8", newline="") as handle:
+        return [{k: _nfc(v) for k, v in row.items()} for row in csv.DictReader(handle)]
+
+
+@transaction.atomic
+def load_administrative_units(with_legacy: bool = True) -> dict:
+    """Load (or refresh) the official province and commune list and the province units."""
+    provinces = _read_csv("provinces.csv")
+    communes = _read_csv("communes.csv")
+    for row in provinces:
+        AdministrativeUnit.objects.update_or_create(
+            code=row["province_code"],
+            defaults={"name": row["province_name"], "kind": row["province_kind"], "level": "province", "province_code": row["province_code"]},
+        )
+        SupervisingUnit.objects.update_or_create(
+            code=row["province_code"],
+            defaults={"name": row["province_name"], "kind": SupervisingUnit.Kind.PROVINCE, "province_kind": row["province_kind"]},
+        )
+    existing = set(AdministrativeUnit.objects.filter(level="commune").values_list("code", flat=True))
+    AdministrativeUnit.objects.bulk_create([
+        AdministrativeUnit(code=r["commune_code"], name=r["commune_name"], kind=r["commune_kind"], level="commune", province_code=r["province_code"])
+        for r in communes if r["commune_code"] not in existing
+    ], batch_size=1000)
+    legacy = 0
+    if with_legacy and not LegacyWard.objects.exists():
+        rows = _read_csv("legacy_wards.csv")
+        LegacyWard.objects.bulk_create([LegacyWard(**r) for r in rows], batch_size=2000)
+        legacy = len(rows)
+    return {"provinces": len(provinces), "communes": len(communes), "legacy_wards": legacy}
+
+
+def schema_name_for(code: str) -> str:
+    return f"c_{code}"
+
+
+def create_commune(*, code: str, name: str, domain: str, kind: str = Commune.Kind.COMMUNE,
+                   province_code: str | None = None, unit: SupervisingUnit | None = None, **fields) -> tuple[Commune, float]:
+    """Create a commune with its schema and its host. Returns the commune and the seconds taken."""
+    if not (len(code) == 5 and code.isdigit()):
+        raise ValidationError({"code": _("The commune code has exactly 5 digits.")})
+    if Commune.objects.filter(code=code).exists():
+        raise ValidationError({"code": _("A commune with this code already exists.")})
+    domain = domain.strip().lower()
+    if Domain.objects.filter(domain=domain).exists():
+        raise ValidationError({"domain": _("This host is already used by another commune.")})
+    if unit is None and province_code:
+        unit = SupervisingUnit.objects.filter(code=province_code).first()
+        if unit is None:
+            official = AdministrativeUnit.objects.filter(code=province_code, level="province").first()
+            if official is None:
+                raise ValidationError({"province": _("Unknown province code.")})
+            unit = SupervisingUnit.objects.create(code=official.code, name=official.name, province_kind=official.kind)
+    started = time.perf_counter()
+    commune = Commune(code=code, name=_nfc(name), kind=kind, supervising_unit=unit, schema_name=schema_name_for(code), **fields)
+    commune.full_clean(exclude=["schema_name"])
+    commune.save()  # creates the schema (clone of the template, or migrations)
+    Domain.objects.create(domain=domain, tenant=commune, is_primary=True)
+    return commune, time.perf_counter() - started

@@ -1,0 +1,45 @@
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import render
+
+from communes.models import AdministrativeUnit, Commune, SupervisingUnit
+from communes.modules import modules_for
+from communes.permissions import roles_for
+
+
+@login_required
+def official_home(request):
+    roles = roles_for(request.user, request.commune)
+    return render(request, "communes/official_home.html", {
+        "modules": modules_for(roles),
+        "memberships": request.user.memberships.filter(commune=request.commune, is_active=True),
+    })
+
+
+def national_home(request):
+    provinces = (
+        SupervisingUnit.objects.filter(kind=SupervisingUnit.Kind.PROVINCE)
+        .annotate(portal_count=Count("communes"))
+        .order_by("name")
+    )
+    official_counts = dict(
+        AdministrativeUnit.objects.filter(level="commune").values_list("province_code").annotate(n=Count("id"))
+    )
+    rows = [(p, official_counts.get(p.code, 0)) for p in provinces]
+    return render(request, "communes/national_home.html", {"rows": rows})
+
+
+def province_detail(request, code):
+    province = SupervisingUnit.objects.filter(code=code, kind=SupervisingUnit.Kind.PROVINCE).first()
+    if province is None:
+        raise Http404
+    communes = (
+        Commune.objects.filter(supervising_unit_id__in=province.descendant_ids())
+        .prefetch_related("domains").order_by("name")
+    )
+    official = AdministrativeUnit.objects.filter(level="commune", province_code=code).order_by("name")
+    portal_codes = {c.code for c in communes}
+    return render(request, "communes/province_detail.html", {
+        "province": province, "communes": communes, "official": official, "portal_codes": portal_codes,
+    })

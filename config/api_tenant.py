@@ -1,0 +1,9 @@
+"""The commune API (``/api/v1/`` on a commune host, and under
+``/api/v1/communes/{commune_code}/`` on the national host)."""
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("population.api_urls")),
+    path("", include("jobs.api_urls")),
+    path("", include("notifications.api_urls")),
+]

@@ -1,0 +1,10 @@
+"""Celery application. Tasks carry only (schema, job id); see jobs/."""
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("xaso")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

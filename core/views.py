@@ -1,0 +1,89 @@
+"""Views shared by both hosts: health check and error pages."""
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from core.api import json_error
+
+
+def _check_database() -> dict:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return {"ok": True}
+    except Exception as exc:  # report, never raise
+        return {"ok": False, "error": str(exc)[:200]}
+
+
+def _check_redis() -> dict:
+    import redis
+
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+        client.ping()
+        return {"ok": True}
+    except Exception as exc:
+        return {"ok": False, "error": str(exc)[:200]}
+
+
+def _check_worker() -> dict:
+    from jobs.heartbeat import last_worker_heartbeat
+
+    seen = last_worker_heartbeat()
+    if seen is None:
+        return {"ok": False, "last_seen": None}
+    age = time.time() - seen.timestamp()
+    return {"ok": age < settings.XASO_WORKER_STALE_SECONDS, "last_seen": seen.isoformat(), "age_seconds": round(age)}
+
+
+def _check_migrations() -> dict:
+    from django.db.migrations.executor import MigrationExecutor
+
+    try:
+        executor = MigrationExecutor(connection)
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        pending = [f"{m.app_label}.{m.name}" for m, _backwards in plan]
+        return {"ok": not pending, "pending": pending}
+    except Exception as exc:
+        return {"ok": False, "error": str(exc)[:200]}
+
+
+def healthz(request):
+    checks = {
+        "database": _check_database(),
+        "redis": _check_redis(),
+        "worker": _check_worker(),
+        "migrations": _check_migrations(),
+    }
+    ok = all(c["ok"] for c in checks.values())
+    return JsonResponse({"status": "ok" if ok else "error", "checks": checks}, status=200 if ok else 503)
+
+
+def page_not_found(request, exception=None):
+    if request.path.startswith("/api/"):
+        return json_error(404, "not_found", _("Not found."))
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return json_error(500, "server_error", _("An internal error occurred."))
+    return render(request, "500.html", status=500)
+
+
+def permission_denied(request, exception=None):
+    if request.path.startswith("/api/"):
+        return json_error(403, "permission_denied", _("You do not have permission to perform this action."))
+    return render(request, "403.html", status=403)
+
+
+def bad_request(request, exception=None):
+    if request.path.startswith("/api/"):
+        return json_error(400, "bad_request", _("Bad request."))
+    return render(request, "400.html", status=400)

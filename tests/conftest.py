@@ -1,0 +1,106 @@
+"""Test fixtures on the real services: PostgreSQL (one database per xdist worker, real schemas)
+and Redis.
+
+Communes are provisioned once per test session (the schemas persist in the test database);
+each test then runs in a transaction that is rolled back.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from django.conf import settings
+
+# Tests never touch the developer's data: the test database is test_<name>[_gwN].
+# Static files are served from the finders (no collectstatic manifest is needed).
+settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+TEST_COMMUNES = {
+    # key: (code, name, province code, host)
+    "tule": ("04630", "Tú Lệ", "15", "tule.localhost"),
+    "yenhoa": ("14701", "Yên Mô", "37", "yenhoa.localhost"),
+    "ngaan": ("16144", "Nga An", "38", "ngaan.localhost"),
+}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """After the test database exists: the official list and three communes in three provinces."""
+    from communes.models import Commune
+    from communes.services import create_commune, load_administrative_units
+
+    with django_db_blocker.unblock():
+        load_administrative_units(with_legacy=False)
+        for code, name, province, host in TEST_COMMUNES.values():
+            if not Commune.objects.filter(code=code).exists():
+                create_commune(code=code, name=name, domain=host, province_code=province)
+        connection.set_schema_to_public()
+    yield
+
+
+@pytest.fixture
+def communes(db):
+    from communes.models import Commune
+
+    return {key: Commune.objects.get(code=spec[0]) for key, spec in TEST_COMMUNES.items()}
+
+
+@pytest.fixture
+def tule(communes):
+    return communes["tule"]
+
+
+@pytest.fixture
+def yenhoa(communes):
+    return communes["yenhoa"]
+
+
+@pytest.fixture
+def ngaan(communes):
+    return communes["ngaan"]
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_after_test():
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def make_user(db):
+    """make_user("name", roles={commune: [role, …]}, units=[unit, …])"""
+    from communes.models import Membership, UnitStaff, User
+
+    def factory(username: str, roles: dict | None = None, units=(), password: str = "Mat-khau-2026!", **fields):
+        user = User.objects.create_user(username=username, password=password, **fields)
+        for commune, role_list in (roles or {}).items():
+            for role in role_list:
+                Membership.objects.create(user=user, commune=commune, role=role)
+        for unit in units:
+            UnitStaff.objects.create(user=user, unit=unit)
+        return user
+
+    return factory
+
+
+def host_client(host: str, user=None) -> Client:
+    client = Client(HTTP_HOST=host)
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def client_for():
+    return host_client
+
+
+@pytest.fixture
+def in_commune():
+    """Context manager: run ORM code inside a commune's schema."""
+    from django_tenants.utils import tenant_context
+
+    return tenant_context

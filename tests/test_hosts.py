@@ -1,0 +1,45 @@
+import pytest
+
+from communes.models import Role
+
+
+def test_unknown_host_is_404_not_500(db, client_for):
+    response = client_for("nowhere.localhost").get("/")
+    assert response.status_code == 404
+    assert "Không tìm thấy trang".encode() in response.content
+
+
+def test_unknown_host_api_is_404(db, client_for):
+    response = client_for("nowhere.localhost").get("/api/v1/residents/")
+    assert response.status_code == 404
+
+
+def test_national_home_lists_provinces(db, communes, client_for):
+    response = client_for("localhost").get("/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Lào Cai" in text and "Thanh Hóa" in text
+
+
+def test_province_page_links_communes(db, communes, client_for):
+    response = client_for("localhost").get("/provinces/15/")
+    assert response.status_code == 200
+    assert "tule.localhost" in response.content.decode()
+
+
+def test_official_home_requires_login(db, tule, client_for):
+    response = client_for("tule.localhost").get("/")
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_commune_admin_requires_membership_in_this_commune(db, tule, yenhoa, make_user, client_for):
+    admin_tule = make_user("admin_tule", roles={tule: [Role.COMMUNE_ADMIN]}, is_staff=True)
+    assert client_for("tule.localhost", admin_tule).get("/admin/").status_code == 200
+    # The same user (is_staff) on another commune's host: the admin does not open.
+    response = client_for("yenhoa.localhost", admin_tule).get("/admin/")
+    assert response.status_code == 302 and "login" in response["Location"]
+    # A superuser without a membership opens nothing on a commune host either.
+    root = make_user("root", is_staff=True, is_superuser=True)
+    assert client_for("tule.localhost", root).get("/admin/").status_code == 302
+    assert client_for("localhost", root).get("/admin/").status_code == 200
