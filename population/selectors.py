@@ -1,0 +1,71 @@
+"""Reads of the residents' registry."""
+from __future__ import annotations
+
+import re
+
+from django.db.models import Count, Q, QuerySet
+
+from population.models import Household, Resident, Village
+from population.text import fold
+
+MAX_QUERY_LENGTH = 100
+
+
+def villages() -> QuerySet[Village]:
+    return Village.objects.annotate(household_count=Count("households")).order_by("name")
+
+
+def households(*, village=None, q: str = "") -> QuerySet[Household]:
+    qs = Household.objects.select_related("village", "head").annotate(member_count=Count("members"))
+    if village:
+        qs = qs.filter(village=village)
+    q = (q or "").replace("\x00", "").strip()[:MAX_QUERY_LENGTH]
+    if q:
+        folded = fold(q)
+        qs = qs.filter(
+            Q(code__icontains=q) | Q(address__icontains=q) | Q(head__search_name__contains=folded)
+            | Q(address_code__iexact=q)
+        )
+    return qs.order_by("code")
+
+
+def search_residents(qs: QuerySet[Resident], q: str) -> QuerySet[Resident]:
+    """Accent-insensitive name search: 'nguyen van an' finds 'Nguyễn Văn An'.
+
+    Every word must appear in the folded name; a 12-digit query finds the resident with that ID
+    number; otherwise a query that looks like a household code matches the household.
+    """
+    q = (q or "").replace("\x00", "").strip()[:MAX_QUERY_LENGTH]
+    if not q:
+        return qs
+    if re.fullmatch(r"\d{12}", q):
+        return qs.filter(personal_id=q)
+    words = fold(q).split()
+    name_match = Q()
+    for word in words:
+        name_match &= Q(search_name__contains=word)
+    return qs.filter(name_match | Q(household__code__iexact=q))
+
+
+def residents(*, village=None, household=None, sex: str | None = None, q: str = "",
+              birth_year_min: int | None = None, birth_year_max: int | None = None) -> QuerySet[Resident]:
+    qs = Resident.objects.select_related("household", "household__village")
+    if village:
+        qs = qs.filter(household__village=village)
+    if household:
+        qs = qs.filter(household=household)
+    if sex:
+        qs = qs.filter(sex=sex)
+    if birth_year_min is not None:
+        qs = qs.filter(birth_date__year__gte=birth_year_min)
+    if birth_year_max is not None:
+        qs = qs.filter(birth_date__year__lte=birth_year_max)
+    return search_residents(qs, q)
+
+
+def residents_for_export(qs: QuerySet[Resident]) -> QuerySet[Resident]:
+    """One household after another, the head first."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    head_first = Case(When(relation="head", then=Value(0)), default=Value(1), output_field=IntegerField())
+    return qs.select_related("household", "household__village").order_by("household__code", head_first, "birth_date", "pk")
