@@ -63,6 +63,8 @@ TENANT_APPS = [
     "population",
     "notifications",
 ]
+if env_bool("XASO_TEST_PROBE_APP"):  # a throwaway tenant app for the provisioning tests
+    TENANT_APPS.append("tests.provisioning.probe_app")
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
 TENANT_MODEL = "communes.Commune"
@@ -72,6 +74,10 @@ PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls_tenant"
 # Template schema that new communes are cloned from (see communes.provisioning).
 TEMPLATE_SCHEMA_NAME = env("XASO_TEMPLATE_SCHEMA", "_commune_template")
+# New schemas: "clone" (copy the template, migrate it first if behind) or "migrate".
+XASO_PROVISION_METHOD = env("XASO_PROVISION_METHOD", "clone")
+# migrate_schemas migrates the template before the communes.
+GET_EXECUTOR_FUNCTION = "communes.provisioning.get_executor"
 TENANT_CREATION_FAKES_MIGRATIONS = False
 AUTO_CREATE_SCHEMA = True
 TENANT_MULTIPROCESSING_MAX_PROCESSES = int(env("XASO_MIGRATE_PROCESSES", "2"))
@@ -187,6 +193,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-jobs": {"task": "jobs.sweep", "schedule": float(env("XASO_SWEEP_SECONDS", "30"))},
     "worker-heartbeat": {"task": "jobs.heartbeat", "schedule": 30.0},
@@ -195,6 +202,10 @@ CELERY_BEAT_SCHEDULE = {
 XASO_JOB_LEASE_SECONDS = int(env("XASO_JOB_LEASE_SECONDS", "60"))
 XASO_JOB_MAX_ATTEMPTS = int(env("XASO_JOB_MAX_ATTEMPTS", "5"))
 XASO_JOB_BACKOFF_BASE = float(env("XASO_JOB_BACKOFF_BASE", "5"))
+# A queued job whose message is older than this is sent again by the sweeper (lost message).
+XASO_JOB_ENQUEUE_GRACE_SECONDS = float(env("XASO_JOB_ENQUEUE_GRACE_SECONDS", "60"))
+# Workers write their heartbeat (public schema) this often.
+XASO_WORKER_HEARTBEAT_SECONDS = float(env("XASO_WORKER_HEARTBEAT_SECONDS", "30"))
 
 # Notification gateway (SMS and e-mail to households).
 XASO_SMS_BACKEND = env("XASO_SMS_BACKEND", "notifications.gateways.ConsoleGateway")
@@ -240,3 +251,8 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 XASO_WORKER_STALE_SECONDS = int(env("XASO_WORKER_STALE_SECONDS", "120"))
+
+# Working-day calendar (workcalendar): working periods of a working day, local time, and the
+# weekly rest days (Monday = 0).
+XASO_WORK_PERIODS = [("07:30", "11:30"), ("13:00", "17:00")]
+XASO_WEEKLY_REST_DAYS = [5, 6]

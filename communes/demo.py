@@ -1,0 +1,115 @@
+"""Demo data: the pilot communes at fixed hosts, one official per role, a supervising-unit account.
+
+Everything here is idempotent: running it again changes nothing that is already there.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from rest_framework.authtoken.models import Token
+
+from communes.models import Commune, Domain, Membership, Role, SupervisingUnit, UnitStaff, User
+from communes.services import create_commune, load_administrative_units
+
+DEMO_PASSWORD = "xaso-demo-2026"
+
+
+@dataclass(frozen=True)
+class DemoCommune:
+    slug: str
+    code: str
+    name: str
+    province: str
+    villages: tuple[str, ...]
+    households: int
+    note: str = ""
+
+
+DEMO_COMMUNES = [
+    DemoCommune("tule", "04630", "Tú Lệ", "15", (
+        "Bản Lướt", "Bản Phạ", "Bản Chao", "Khau Thán", "Nà Lóng", "Tà Chơ", "Sài Lương", "Nậm Lành", "Bản Đồng",
+    ), 120),
+    DemoCommune("yenhoa", "14701", "Yên Hòa", "37", (
+        "Thôn Bình Hòa", "Thôn Yên Phú", "Thôn Đông Đoài", "Thôn Quảng Thượng", "Thôn Ninh Hòa",
+        "Thôn Yên Thịnh", "Thôn Bình Hải", "Thôn Đồng Tâm", "Thôn Trung Hòa", "Thôn Mai Thượng",
+    ), 120, "Pilot commune Yên Hòa (huyện Yên Mô); since 1 July 2025 part of xã Yên Mô (14701)."),
+    DemoCommune("ngaan", "16144", "Nga An", "38", (
+        "Thôn 1", "Thôn 2", "Thôn 3", "Thôn 4", "Thôn 5", "Thôn 6",
+    ), 80),
+    DemoCommune("hason", "15316", "Hà Sơn", "38", (
+        "Thôn Đông Môn", "Thôn Tây Môn", "Thôn Nam Sơn", "Thôn Bắc Sơn",
+    ), 60, "Pilot commune Hà Sơn (huyện Hà Trung); since 1 July 2025 part of xã Tống Sơn (15316)."),
+    DemoCommune("yentho", "16264", "Yên Thọ", "38", (
+        "Thôn Tân Thành", "Thôn Đồng Lớn", "Thôn Đồng Xuân", "Thôn Xuân Thọ", "Thôn Làng Sung",
+    ), 60),
+]
+
+ROLE_TITLES = {
+    Role.CHAIRMAN: "Chủ tịch UBND xã",
+    Role.VICE_CHAIRMAN: "Phó Chủ tịch UBND xã",
+    Role.CLERK: "Văn thư",
+    Role.ONESTOP_OFFICER: "Công chức Bộ phận Một cửa",
+    Role.SPECIALIST: "Công chức chuyên môn",
+    Role.RADIO_OPERATOR: "Nhân viên Đài truyền thanh",
+    Role.HEALTH_STAFF: "Nhân viên Trạm Y tế",
+    Role.SCHOOL_STAFF: "Giáo viên",
+    Role.PRODUCER: "Chủ thể OCOP",
+    Role.TECH_TEAM: "Tổ công nghệ số cộng đồng",
+    Role.COMMUNE_ADMIN: "Quản trị hệ thống xã",
+}
+
+OFFICIAL_NAMES = [
+    "Lò Văn Thành", "Nguyễn Thị Hoa", "Hà Văn Dũng", "Trần Thị Lan", "Lường Văn Minh", "Phạm Thị Hương",
+    "Đinh Văn Khánh", "Vũ Thị Mai", "Hoàng Văn Sơn", "Bùi Thị Ngọc", "Mai Văn Tùng",
+]
+
+
+def _user(username: str, full_name: str, **extra) -> tuple[User, bool]:
+    user, created = User.objects.get_or_create(username=username, defaults={"full_name": full_name, **extra})
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    return user, created
+
+
+@transaction.atomic
+def _public_part(spec: DemoCommune, out) -> Commune:
+    commune = Commune.objects.filter(code=spec.code).first()
+    host = f"{spec.slug}.localhost"
+    if commune is None:
+        commune, seconds = create_commune(
+            code=spec.code, name=spec.name, domain=host, province_code=spec.province,
+            note=spec.note, agency_code=f"000.00.{spec.code[:2]}.H{spec.province}",
+        )
+        out(f"  created {commune} at {host} in {seconds:.2f} s")
+    elif not Domain.objects.filter(domain=host).exists():
+        Domain.objects.create(domain=host, tenant=commune, is_primary=not commune.domains.exists())
+    for index, role in enumerate(Role):
+        user, _created = _user(f"{spec.slug}.{role.value}", OFFICIAL_NAMES[index % len(OFFICIAL_NAMES)])
+        Membership.objects.get_or_create(
+            user=user, commune=commune, role=role.value, defaults={"job_title": ROLE_TITLES[role]},
+        )
+    return commune
+
+
+def seed(out=print, households: int | None = None) -> dict:
+    load_administrative_units()
+    communes = [_public_part(spec, out) for spec in DEMO_COMMUNES]
+    staff, _ = _user("thanhhoa.staff", "Lê Văn Quang", email="sonv@thanhhoa.example.gov.vn")
+    UnitStaff.objects.get_or_create(
+        user=staff, unit=SupervisingUnit.objects.get(code="38"), defaults={"job_title": "Chuyên viên Sở Nội vụ"},
+    )
+    token, _ = Token.objects.get_or_create(user=staff)
+    admin, created = _user("admin", "Quản trị viên", is_staff=True, is_superuser=True)
+    try:
+        from population.demo import populate
+    except ImportError:  # the registry app is optional for the demo
+        populate = None
+    if populate is not None:
+        for spec, commune in zip(DEMO_COMMUNES, communes):
+            made = populate(commune, villages=spec.villages, households=households or spec.households, seed=int(spec.code))
+            if made:
+                out(f"  {commune}: {made['households']} households, {made['residents']} residents")
+    return {"communes": communes, "staff": staff, "token": token.key, "admin": admin}

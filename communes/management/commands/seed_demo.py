@@ -1,0 +1,25 @@
+from django.core.management.base import BaseCommand
+
+from communes.demo import DEMO_COMMUNES, DEMO_PASSWORD, seed
+
+
+class Command(BaseCommand):
+    help = "Create the demo: pilot communes at *.localhost hosts, officials, registry data (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--households", type=int, help="Households per commune (default: per commune).")
+
+    def handle(self, *args, **options):
+        result = seed(out=self.stdout.write, households=options["households"])
+        self.stdout.write(self.style.SUCCESS("Demo ready. Logins (password: %s):" % DEMO_PASSWORD))
+        self.stdout.write("  national admin:      admin            http://localhost:8000/admin/")
+        for spec in DEMO_COMMUNES:
+            self.stdout.write(
+                f"  {spec.name:<10} officials: {spec.slug}.<role>  http://{spec.slug}.localhost:8000/"
+            )
+        self.stdout.write("  roles: chairman, vice_chairman, clerk, onestop_officer, specialist, radio_operator,")
+        self.stdout.write("         health_staff, school_staff, producer, tech_team, commune_admin")
+        self.stdout.write(f"  province of Thanh Hóa (API): thanhhoa.staff  token {result['token']}")
+        self.stdout.write(
+            f"    curl -H 'Authorization: Token {result['token']}' http://localhost:8000/api/v1/communes/"
+        )
