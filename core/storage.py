@@ -1,55 +1,74 @@
-"""File storage under a per-commune prefix; a file marked final is never overwritten."""
+"""File storage under a per-commune prefix; a file marked final is never overwritten.
+
+Every name the storage hands out starts with the prefix of the schema in use
+(``communes/<schema>/…``, or ``national/…`` on the public schema), so one commune's files never
+mix with another's whatever ``upload_to`` says. A signed or issued file is saved with
+``save_final``: the storage then refuses to delete or replace it, and a new version is a new file.
+"""
 from __future__ import annotations
+
+import os
+import posixpath
 
 from django.core.files.storage import FileSystemStorage
 from django.db import connection
+from django.utils.deconstruct import deconstructible
+
+FINAL_SUFFIX = ".final"
 
 
 def commune_prefix() -> str:
-    """The storage prefix of the current schema ('communes/<schema>/' or 'national/')."""
+    """The storage prefix of the current schema."""
     schema = getattr(connection, "schema_name", "public")
     return "national" if schema == "public" else f"communes/{schema}"
 
 
-def commune_upload_to(subfolder: str):
-    """An ``upload_to`` callable that files uploads under the current commune's prefix."""
-
-    def upload_to(instance, filename: str) -> str:
-        return f"{commune_prefix()}/{subfolder}/{filename}"
-
-    upload_to.__qualname__ = f"commune_upload_to_{subfolder}"
-    return upload_to
-
-
 class FinalFileError(Exception):
-    pass
+    """Raised when code tries to delete or replace a file marked final."""
 
 
+@deconstructible
 class CommuneFileSystemStorage(FileSystemStorage):
-    """Local-disk storage. Names never collide (Django adds a suffix), and ``save_final`` writes
-    a file that later saves cannot replace: a new version is a new file."""
+    """Local-disk storage with the per-commune prefix and final files."""
 
-    def save_final(self, name: str, content) -> str:
-        return self.save(name, content)
+    def generate_filename(self, filename: str) -> str:
+        filename = super().generate_filename(filename)
+        prefix = commune_prefix()
+        if filename.startswith(prefix + "/"):
+            return filename
+        return posixpath.join(prefix, filename.lstrip("/"))
 
-    def delete(self, name):
-        if name and self.exists(name + ".final"):
-            raise FinalFileError(f"{name} is final and cannot be removed or replaced")
-        return super().delete(name)
+    def save(self, name, content, max_length=None):
+        if name is None:
+            name = content.name
+        return super().save(self.generate_filename(name), content, max_length=max_length)
 
-    def _save(self, name, content):
-        saved = super()._save(name, content)
-        if getattr(content, "final", False):
-            super()._save(saved + ".final", _Marker())
+    def save_final(self, name: str, content, max_length=None) -> str:
+        """Save a file that can never be deleted or replaced afterwards."""
+        saved = self.save(name, content, max_length=max_length)
+        marker = self.path(saved) + FINAL_SUFFIX
+        with open(marker, "x", encoding="utf-8") as handle:
+            handle.write(saved)
+        os.chmod(self.path(saved), 0o444)
         return saved
 
+    def is_final(self, name: str) -> bool:
+        return os.path.exists(self.path(name) + FINAL_SUFFIX)
 
-class _Marker:
-    """An empty file used as the 'final' marker beside a stored file."""
+    def delete(self, name):
+        if name and self.is_final(name):
+            raise FinalFileError(f"{name} is final: it cannot be deleted or replaced")
+        return super().delete(name)
 
-    def chunks(self):
-        yield b""
+    def get_available_name(self, name, max_length=None):
+        # Never hand out the name of an existing file (FileSystemStorage adds a suffix), and never
+        # a name whose final marker exists.
+        name = super().get_available_name(name, max_length=max_length)
+        while self.is_final(name):
+            name = super().get_available_name(name + "_", max_length=max_length)
+        return name
 
-    @property
-    def size(self):
-        return 0
+    def _save(self, name, content):
+        if self.is_final(name):
+            raise FinalFileError(f"{name} is final: it cannot be replaced")
+        return super()._save(name, content)
