@@ -68,3 +68,65 @@ class AdministrativeUnitAdmin(admin.ModelAdmin):
 class LegacyWardAdmin(admin.ModelAdmin):
     list_display = ["old_ward_code", "old_ward_name", "old_district_name", "new_commune_code"]
     search_fields = ["old_ward_code", "old_ward_name", "old_district_name", "new_commune_code"]
+
+
+# --- On commune hosts: the commune administrator manages the memberships of this commune only.
+
+from django import forms  # noqa: E402
+from django.utils.translation import gettext_lazy as _  # noqa: E402
+
+from core.admin_site import CommuneModelAdmin, commune_admin  # noqa: E402
+
+
+class CommuneMembershipForm(forms.ModelForm):
+    username = forms.CharField(label=_("user name"), max_length=150)
+
+    class Meta:
+        model = Membership
+        fields = ["role", "job_title", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["username"].initial = self.instance.user.username
+            self.fields["username"].disabled = True
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        user = User.objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise forms.ValidationError(_("No active user has this user name."))
+        return user
+
+    def clean(self):
+        cleaned = super().clean()
+        user, role = cleaned.get("username"), cleaned.get("role")
+        commune = getattr(self, "commune", None)
+        if user and role and commune and not self.instance.pk:
+            if Membership.objects.filter(user=user, commune=commune, role=role).exists():
+                raise forms.ValidationError(_("This user already has this role in the commune."))
+        return cleaned
+
+
+class CommuneMembershipAdmin(CommuneModelAdmin):
+    form = CommuneMembershipForm
+    list_display = ["user", "role", "job_title", "is_active"]
+    list_filter = ["role", "is_active"]
+    search_fields = ["user__username", "user__full_name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(commune=request.commune).select_related("user")
+
+    def get_form(self, request, obj=None, **kwargs):
+        form_class = super().get_form(request, obj, **kwargs)
+        form_class.commune = request.commune
+        return form_class
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.user = form.cleaned_data["username"]
+            obj.commune = request.commune
+        super().save_model(request, obj, form, change)
+
+
+commune_admin.register(Membership, CommuneMembershipAdmin)

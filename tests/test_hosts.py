@@ -43,3 +43,21 @@ def test_commune_admin_requires_membership_in_this_commune(db, tule, yenhoa, mak
     root = make_user("root", is_staff=True, is_superuser=True)
     assert client_for("tule.localhost", root).get("/admin/").status_code == 302
     assert client_for("localhost", root).get("/admin/").status_code == 200
+
+
+def test_commune_admin_manages_only_its_own_memberships(db, tule, yenhoa, make_user, client_for):
+    admin_tule = make_user("adm", roles={tule: [Role.COMMUNE_ADMIN]})
+    other = make_user("other_official", roles={yenhoa: [Role.CLERK]})
+    newcomer = make_user("newcomer")
+    client = client_for("tule.localhost", admin_tule)
+    listing = client.get("/admin/communes/membership/").content.decode()
+    assert "adm" in listing and "other_official" not in listing
+    response = client.post("/admin/communes/membership/add/", {"username": "newcomer", "role": "clerk", "job_title": "Văn thư", "is_active": "on"})
+    assert response.status_code == 302
+    from communes.models import Membership
+
+    assert Membership.objects.get(user=newcomer).commune == tule
+    theirs = Membership.objects.get(user=other)
+    assert client.get(f"/admin/communes/membership/{theirs.pk}/change/").status_code in (302, 404)
+    response = client.post("/admin/communes/membership/add/", {"username": "nobody", "role": "clerk"})
+    assert response.status_code == 200 and Membership.objects.filter(user__username="nobody").count() == 0
