@@ -1,0 +1,379 @@
+"""Writes on durable jobs: enqueue, claim, lease, complete, retry, wait, resume, sweep.
+
+Rules (see DESIGN.md, "Durable jobs"):
+
+* The row is the truth. A Celery message carries only ``(schema, model label, job id)`` and is
+  sent after the transaction that wrote the row commits; a lost message is re-sent by the
+  sweeper, a duplicate one finds nothing to claim.
+* ``claim`` is one conditional UPDATE: the job is queued (or running under an expired lease)
+  and due. PostgreSQL re-checks the WHERE clause of a concurrent UPDATE on the same row after
+  the first one commits, so exactly one worker wins.
+* While ``run`` executes, a thread renews the lease every third of its length. Progress writes
+  renew it too. A renewal that finds another owner marks the lease lost: progress raises
+  ``LeaseLost`` and nothing is committed by this worker.
+* ``complete`` and ``fail_or_retry`` are conditional on ``lease_owner`` being this worker, so a
+  result is committed once.
+* Times are the workers' clocks (keep them synchronised with NTP).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django_tenants.utils import get_public_schema_name, schema_context
+
+from jobs import registry
+from jobs.exceptions import LeaseLost, PermanentError, WaitRequested
+from jobs.models import JobState
+
+logger = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 3600
+SWEEP_BATCH = 1000
+
+
+def lease_seconds() -> float:
+    return float(settings.XASO_JOB_LEASE_SECONDS)
+
+
+def new_worker_id() -> str:
+    """A fresh owner id for one execution (host, process, random part)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"[:200]
+
+
+# --- sending messages -------------------------------------------------------------------
+
+def _send(schema_name: str, label: str, pk, countdown: float | None = None) -> None:
+    from jobs.tasks import run_job
+
+    run_job.apply_async(args=[schema_name, label, pk], countdown=countdown)
+
+
+def _send_on_commit(schema_name: str, label: str, pk, countdown: float | None = None) -> None:
+    # robust: a broker that is down must not undo the committed row; the sweeper re-sends.
+    transaction.on_commit(partial(_send, schema_name, label, pk, countdown), robust=True)
+
+
+def _current_schema() -> str:
+    schema = connection.schema_name
+    if schema == get_public_schema_name():
+        raise RuntimeError("Jobs live in a commune schema: enqueue inside the commune's schema.")
+    return schema
+
+
+def enqueue(job, *, delay: float | None = None):
+    """Save the job as queued and send its message once the transaction commits."""
+    schema_name = _current_schema()
+    now = timezone.now()
+    job.state = JobState.QUEUED
+    job.run_after = now + timedelta(seconds=delay) if delay else now
+    job.last_enqueued_at = job.run_after
+    job.save()
+    _send_on_commit(schema_name, registry.label_for(type(job)), job.pk, countdown=delay or None)
+    return job
+
+
+# --- claiming and the lease ---------------------------------------------------------------
+
+def claim(model, pk, worker_id: str) -> bool:
+    """Take the job for ``worker_id`` if it is free and due. True when this worker won."""
+    now = timezone.now()
+    won = (
+        model.objects.filter(pk=pk, run_after__lte=now)
+        .filter(Q(state=JobState.QUEUED) | Q(state=JobState.RUNNING, lease_expires_at__lt=now))
+        .update(
+            state=JobState.RUNNING,
+            lease_owner=worker_id,
+            lease_expires_at=now + timedelta(seconds=lease_seconds()),
+            attempts=F("attempts") + 1,
+            started_at=now,
+            updated_at=now,
+        )
+    )
+    return won == 1
+
+
+def renew_lease(model, pk, worker_id: str) -> bool:
+    """Extend this worker's lease. False when the job is no longer ours."""
+    now = timezone.now()
+    return model.objects.filter(pk=pk, lease_owner=worker_id, state=JobState.RUNNING).update(
+        lease_expires_at=now + timedelta(seconds=lease_seconds()), updated_at=now,
+    ) == 1
+
+
+class LeaseKeeper(threading.Thread):
+    """Renews the lease every third of its length while ``run`` executes (own DB connection)."""
+
+    def __init__(self, model, pk, worker_id: str, schema_name: str):
+        super().__init__(name=f"lease-{pk}", daemon=True)
+        self.model, self.pk, self.worker_id, self.schema_name = model, pk, worker_id, schema_name
+        self.interval = max(lease_seconds() / 3.0, 0.2)
+        self.lost = threading.Event()
+        self._halt = threading.Event()
+
+    def run(self):
+        try:
+            with schema_context(self.schema_name):
+                while not self._halt.wait(self.interval):
+                    try:
+                        if not renew_lease(self.model, self.pk, self.worker_id):
+                            logger.warning("Job %s lease lost by %s", self.pk, self.worker_id)
+                            self.lost.set()
+                            return
+                    except Exception:  # a database hiccup: try again at the next tick
+                        logger.exception("Job %s lease renewal failed", self.pk)
+        finally:
+            connection.close()
+
+    def stop(self):
+        self._halt.set()
+        if self.is_alive():
+            self.join()
+
+
+class JobContext:
+    """What ``Job.run(ctx)`` gets: progress, the idempotency key, waiting."""
+
+    def __init__(self, job, worker_id: str, schema_name: str, keeper: LeaseKeeper | None = None,
+                 resumed_from: str = ""):
+        self.job = job
+        self.worker_id = worker_id
+        self.schema_name = schema_name
+        self.keeper = keeper
+        self.idempotency_key = job.idempotency_key
+        self.attempt = job.attempts
+        self.resumed_from = resumed_from
+
+    @property
+    def lease_lost(self) -> bool:
+        return bool(self.keeper and self.keeper.lost.is_set())
+
+    def check(self) -> None:
+        """Raise ``LeaseLost`` if another worker took the job over."""
+        if self.lease_lost:
+            raise LeaseLost(self.job.pk)
+
+    def progress(self, percent, message: str = "") -> None:
+        """Record progress (0–100) and renew the lease."""
+        self.check()
+        percent = max(0, min(100, int(percent)))
+        now = timezone.now()
+        updated = type(self.job).objects.filter(
+            pk=self.job.pk, lease_owner=self.worker_id, state=JobState.RUNNING
+        ).update(
+            progress_percent=percent, progress_message=str(message)[:255],
+            lease_expires_at=now + timedelta(seconds=lease_seconds()), updated_at=now,
+        )
+        if updated != 1:
+            if self.keeper:
+                self.keeper.lost.set()
+            raise LeaseLost(self.job.pk)
+        self.job.progress_percent, self.job.progress_message = percent, str(message)[:255]
+
+    def wait(self, reason: str, until=None):
+        """Park the job (state waiting) and free the worker; ``resume`` or ``until`` wakes it."""
+        raise WaitRequested(reason, until)
+
+
+# --- endings --------------------------------------------------------------------------------
+
+def _owned(model, pk, worker_id):
+    return model.objects.filter(pk=pk, lease_owner=worker_id, state=JobState.RUNNING)
+
+
+def complete(model, pk, worker_id: str, result=None) -> bool:
+    """Commit the result, once: only the lease owner of a running job can."""
+    now = timezone.now()
+    return _owned(model, pk, worker_id).update(
+        state=JobState.SUCCEEDED, result=result, error="", progress_percent=100,
+        completions=F("completions") + 1, finished_at=now, updated_at=now,
+        lease_owner="", lease_expires_at=None, waiting_reason="",
+    ) == 1
+
+
+def backoff_seconds(attempts: int) -> float:
+    return min(float(settings.XASO_JOB_BACKOFF_BASE) * (2 ** attempts), MAX_BACKOFF_SECONDS)
+
+
+def fail_or_retry(model, pk, worker_id: str, error: str, *, retryable: bool = True) -> str:
+    """After a failed run: back to queued after an exponential backoff, or failed.
+
+    Returns "retry", "failed" or "lost" (the job was no longer ours).
+    """
+    row = _owned(model, pk, worker_id).values("attempts", "max_attempts").first()
+    if row is None:
+        return "lost"
+    now = timezone.now()
+    error = str(error)[:4000]
+    if retryable and row["attempts"] < row["max_attempts"]:
+        delay = backoff_seconds(row["attempts"])
+        run_after = now + timedelta(seconds=delay)
+        if _owned(model, pk, worker_id).update(
+            state=JobState.QUEUED, run_after=run_after, last_enqueued_at=run_after, error=error,
+            lease_owner="", lease_expires_at=None, updated_at=now,
+        ) != 1:
+            return "lost"
+        _send_on_commit(connection.schema_name, registry.label_for(model), pk, countdown=delay)
+        return "retry"
+    if _owned(model, pk, worker_id).update(
+        state=JobState.FAILED, error=error, finished_at=now, updated_at=now,
+        lease_owner="", lease_expires_at=None,
+    ) != 1:
+        return "lost"
+    return "failed"
+
+
+def park(model, pk, worker_id: str, reason: str, until=None) -> bool:
+    """Move a running job to waiting; the run was not a failure, so it does not count."""
+    now = timezone.now()
+    return _owned(model, pk, worker_id).update(
+        state=JobState.WAITING, waiting_reason=str(reason)[:255], run_after=until,
+        attempts=F("attempts") - 1, lease_owner="", lease_expires_at=None, updated_at=now,
+    ) == 1
+
+
+def resume(job) -> bool:
+    """Wake a waiting job now (for example when the person confirmed on the phone)."""
+    model = type(job)
+    now = timezone.now()
+    woke = model.objects.filter(pk=job.pk, state=JobState.WAITING).update(
+        state=JobState.QUEUED, run_after=now, last_enqueued_at=now, updated_at=now,
+    ) == 1
+    if woke:
+        _send_on_commit(_current_schema(), registry.label_for(model), job.pk)
+    return woke
+
+
+# --- running (inside the worker) -----------------------------------------------------------
+
+def _reschedule_if_early(model, pk, schema_name: str) -> None:
+    """A message that arrived before ``run_after`` (clock or ETA drift) is sent again."""
+    row = model.objects.filter(pk=pk, state=JobState.QUEUED).values_list("run_after", flat=True).first()
+    if row is None:
+        return
+    wait = (row - timezone.now()).total_seconds()
+    if 0 < wait <= MAX_BACKOFF_SECONDS:
+        _send(schema_name, registry.label_for(model), pk, countdown=wait + 0.05)
+
+
+def execute(model, pk, schema_name: str, worker_id: str | None = None) -> str:
+    """Claim and run one job in the current schema. Returns what happened."""
+    worker_id = worker_id or new_worker_id()
+    if not claim(model, pk, worker_id):
+        _reschedule_if_early(model, pk, schema_name)
+        return "not-claimed"
+    job = model.objects.get(pk=pk)
+    resumed_from = job.waiting_reason
+    if resumed_from:
+        model.objects.filter(pk=pk, lease_owner=worker_id).update(waiting_reason="")
+    keeper = LeaseKeeper(model, pk, worker_id, schema_name)
+    ctx = JobContext(job, worker_id, schema_name, keeper, resumed_from)
+    keeper.start()
+    try:
+        result = job.run(ctx)
+    except WaitRequested as wait:
+        keeper.stop()
+        return "waiting" if park(model, pk, worker_id, wait.reason, wait.until) else "lost"
+    except LeaseLost:
+        keeper.stop()
+        return "lost"
+    except PermanentError as exc:
+        keeper.stop()
+        return fail_or_retry(model, pk, worker_id, str(exc) or type(exc).__name__, retryable=False)
+    except Exception as exc:
+        keeper.stop()
+        logger.warning("Job %s:%s failed: %s", registry.label_for(model), pk, exc, exc_info=True)
+        return fail_or_retry(model, pk, worker_id, str(exc) or type(exc).__name__, retryable=True)
+    keeper.stop()
+    if keeper.lost.is_set():
+        return "lost"
+    return "succeeded" if complete(model, pk, worker_id, result) else "lost"
+
+
+# --- the sweeper ---------------------------------------------------------------------------
+
+def sweep_schema(*, grace_seconds: float | None = None, now=None) -> dict:
+    """Re-send what needs a message in the current schema.
+
+    * queued and due, last sent longer ago than the grace period (message lost: Redis flushed);
+    * running under an expired lease (the worker died); failed when it used its attempts;
+    * waiting whose ``run_after`` passed (a timed wait).
+    One SELECT per job model when there is nothing to do.
+    """
+    grace = settings.XASO_JOB_ENQUEUE_GRACE_SECONDS if grace_seconds is None else grace_seconds
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=grace)
+    counts = {"requeued": 0, "woken": 0, "failed": 0}
+    schema = connection.schema_name
+    not_recent = Q(last_enqueued_at__isnull=True) | Q(last_enqueued_at__lte=stale)
+    for model in registry.models():
+        label = registry.label_for(model)
+        rows = list(
+            model.objects.filter(
+                Q(state=JobState.WAITING, run_after__lte=now)
+                | (Q(state=JobState.QUEUED, run_after__lte=now) & not_recent)
+                | (Q(state=JobState.RUNNING, lease_expires_at__lt=now) & not_recent)
+            ).order_by().values_list("pk", "state", "attempts", "max_attempts")[:SWEEP_BATCH]
+        )
+        if not rows:
+            continue
+        waiting = [pk for pk, state, _a, _m in rows if state == JobState.WAITING]
+        exhausted = [pk for pk, state, a, m in rows if state == JobState.RUNNING and a >= m]
+        resend = [pk for pk, state, a, m in rows if state == JobState.QUEUED or (state == JobState.RUNNING and a < m)]
+        send: list = []
+        if waiting:
+            qs = model.objects.filter(pk__in=waiting, state=JobState.WAITING, run_after__lte=now)
+            woken = list(qs.values_list("pk", flat=True))
+            qs.filter(pk__in=woken).update(state=JobState.QUEUED, run_after=now, last_enqueued_at=now, updated_at=now)
+            counts["woken"] += len(woken)
+            send += woken
+        if exhausted:
+            counts["failed"] += model.objects.filter(
+                pk__in=exhausted, state=JobState.RUNNING, lease_expires_at__lt=now
+            ).update(
+                state=JobState.FAILED, finished_at=now, updated_at=now, lease_owner="", lease_expires_at=None,
+                error="The worker running this job stopped too many times.",
+            )
+        if resend:
+            model.objects.filter(pk__in=resend).update(last_enqueued_at=now)
+            counts["requeued"] += len(resend)
+            send += resend
+        for pk in send:
+            _send_on_commit(schema, label, pk)
+    return counts
+
+
+def sweep_all(*, grace_seconds: float | None = None) -> dict:
+    """Sweep every commune schema.
+
+    Known cost: one query per registered job model per commune schema on every beat (about
+    3,300 communes → a few thousand indexed, empty SELECTs every 30 s). When that grows too
+    expensive, keep a public "due jobs" outbox that ``enqueue`` and ``park`` write to.
+    """
+    from communes.models import Commune
+
+    totals = {"schemas": 0, "requeued": 0, "woken": 0, "failed": 0}
+    schemas = Commune.objects.exclude(schema_name=get_public_schema_name()).values_list("schema_name", flat=True)
+    for schema_name in list(schemas):
+        try:
+            with schema_context(schema_name):
+                counts = sweep_schema(grace_seconds=grace_seconds)
+        except Exception:  # one broken schema must not stop the others
+            logger.exception("Sweeping schema %s failed", schema_name)
+            continue
+        totals["schemas"] += 1
+        for key, value in counts.items():
+            totals[key] += value
+    from jobs.heartbeat import forget_stale
+
+    forget_stale()
+    return totals
