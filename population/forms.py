@@ -36,6 +36,10 @@ class VillageForm(forms.ModelForm):
 
 
 class HouseholdForm(forms.ModelForm):
+    phone = forms.CharField(
+        label=_("phone for SMS"), required=False, max_length=20,
+        help_text=_("Vietnamese mobile number, e.g. 0912345678."), widget=forms.TextInput(attrs={"inputmode": "tel"}),
+    )
     class Meta:
         model = Household
         fields = ["code", "village", "address", "address_code", "latitude", "longitude", "phone", "note"]
@@ -47,6 +51,7 @@ class HouseholdForm(forms.ModelForm):
 
 class ResidentForm(forms.ModelForm):
     birth_date = DayFirstDateField(label=_("birth date"))
+    phone = forms.CharField(label=_("phone"), required=False, max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"}))
 
     class Meta:
         model = Resident
@@ -65,4 +70,4 @@ class ResidentForm(forms.ModelForm):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=_("File (.xlsx or .csv)"))
+    file = forms.FileField(label=_("File (.xlsx or .csv)"), allow_empty_file=True)

@@ -69,7 +69,7 @@ class Relation(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-phone_validator = RegexValidator(r"^0[35789]\d{8}$", _("Enter a Vietnamese mobile number of 10 digits, e.g. 0912345678."))
+phone_validator = RegexValidator(r"^0[35789][0-9]{8}$", _("Enter a Vietnamese mobile number of 10 digits, e.g. 0912345678."))
 
 
 class Household(models.Model):

@@ -38,7 +38,7 @@ def search_residents(qs: QuerySet[Resident], q: str) -> QuerySet[Resident]:
     q = (q or "").replace("\x00", "").strip()[:MAX_QUERY_LENGTH]
     if not q:
         return qs
-    if re.fullmatch(r"\d{12}", q):
+    if re.fullmatch(r"[0-9]{12}", q):
         return qs.filter(personal_id=q)
     words = fold(q).split()
     name_match = Q()

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from population import spreadsheet, validators
 from population.ethnicities import NAMES as ETHNICITY_NAMES
@@ -278,11 +278,16 @@ def import_residents(upload) -> ImportReport:
                 resident.household = by_code[code]
                 residents.append(resident)
             saved = bulk_create_with_history(residents, Resident, batch_size=1000)
-            heads = [r for r in saved if r.relation == Relation.HEAD]
-            if heads and any(r.pk is None for r in heads):
-                heads = list(Resident.objects.filter(household__in=by_code.values(), relation=Relation.HEAD))
-            for head in heads:
-                Household.objects.filter(pk=head.household_id, head__isnull=True).update(head=head)
+            heads = {r.household_id: r for r in saved if r.relation == Relation.HEAD}
+            if any(r.pk is None for r in heads.values()):
+                heads = {r.household_id: r for r in Resident.objects.filter(
+                    household__in=by_code.values(), relation=Relation.HEAD)}
+            changed = []
+            for household in by_code.values():
+                if household.pk in heads and household.head_id is None:
+                    household.head = heads[household.pk]
+                    changed.append(household)
+            bulk_update_with_history(changed, Household, ["head"], batch_size=1000)
     except IntegrityError:
         report.errors.append(RowError(0, "", _("Another user changed the registry during the import; nothing was saved. Try again.")))
         return report

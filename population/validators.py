@@ -52,7 +52,7 @@ def check_personal_id(id_number: str | None, birth_date: datetime.date | None, s
     """
     if not id_number:
         return []
-    if not re.fullmatch(r"\d{12}", id_number):
+    if not re.fullmatch(r"[0-9]{12}", id_number):
         return [("personal_id", _("The ID number has exactly 12 digits."))]
     errors: list[tuple[str, str]] = []
     if id_number[:3] not in province_codes():
@@ -85,7 +85,7 @@ def check_resident(*, personal_id: str | None, birth_date, sex) -> list[tuple[st
 
 
 _PHONE_JUNK = re.compile(r"[\s.\-()]")
-_MOBILE = re.compile(r"0[35789]\d{8}")
+_MOBILE = re.compile(r"0[35789][0-9]{8}")
 
 
 def normalize_phone(value) -> str | None:
@@ -100,7 +100,7 @@ def normalize_phone(value) -> str | None:
         text = "0" + text[3:]
     elif text.startswith("84") and len(text) == 11:
         text = "0" + text[2:]
-    elif len(text) == 9 and text.isdigit():  # the leading zero lost by a spreadsheet
+    elif len(text) == 9 and text.isascii() and text.isdigit():  # the leading zero lost by a spreadsheet
         text = "0" + text
     return text if _MOBILE.fullmatch(text) else None
 

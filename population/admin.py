@@ -1,0 +1,63 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from core.admin_site import CommuneModelAdmin, commune_admin
+from population import services
+from population.models import AccessLog, Household, Resident, Village
+
+
+class RegistryAdmin(SimpleHistoryAdmin, CommuneModelAdmin):
+    """Commune admin for the registry; saves go through the services (validation, head)."""
+
+
+@admin.register(Village, site=commune_admin)
+class VillageAdmin(RegistryAdmin):
+    list_display = ["name", "kind", "code"]
+    list_filter = ["kind"]
+    search_fields = ["name", "code"]
+
+    def save_model(self, request, obj, form, change):
+        services.save_village(obj)
+
+
+@admin.register(Household, site=commune_admin)
+class HouseholdAdmin(RegistryAdmin):
+    list_display = ["code", "head", "village", "address", "phone"]
+    list_filter = ["village"]
+    search_fields = ["code", "address", "address_code"]
+    raw_id_fields = ["head"]
+
+    def save_model(self, request, obj, form, change):
+        services.save_household(obj)
+
+
+@admin.register(Resident, site=commune_admin)
+class ResidentAdmin(RegistryAdmin):
+    list_display = ["full_name", "birth_date", "sex", "masked_id", "relation", "household"]
+    list_filter = ["sex", "relation", "household__village"]
+    search_fields = ["search_name", "household__code"]
+    raw_id_fields = ["household"]
+
+    def save_model(self, request, obj, form, change):
+        services.save_resident(obj)
+
+    def get_search_results(self, request, queryset, search_term):
+        from population.selectors import search_residents
+
+        return search_residents(queryset, search_term), False
+
+
+@admin.register(AccessLog, site=commune_admin)
+class AccessLogAdmin(CommuneModelAdmin):
+    list_display = ["at", "username", "action", "channel", "object_type", "object_id", "description"]
+    list_filter = ["action", "channel"]
+    search_fields = ["username", "object_id", "description"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
