@@ -39,7 +39,8 @@ class CommuneDetailView(generics.RetrieveAPIView):
         return self.request.user.supervised_communes().select_related("supervising_unit").prefetch_related("domains")
 
     def get_object(self):
-        obj = self.get_queryset().filter(code=self.kwargs["code"]).first()
+        code = self.kwargs["code"]
+        obj = self.get_queryset().filter(code=code).first() if code.isdigit() and len(code) == 5 else None
         if obj is None:
             raise exceptions.NotFound(_("No commune with this code."))
         return obj

@@ -119,7 +119,7 @@ class Commune(TenantMixin):
         """Provision by cloning the template schema; plain migrations are the fallback."""
         from communes.provisioning import provision_schema
 
-        provision_schema(self, verbosity=verbosity)
+        self.provisioning_path = provision_schema(self, verbosity=verbosity)
 
 
 class Domain(DomainMixin):

@@ -29,5 +29,5 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()))
         self.stdout.write(self.style.SUCCESS(
-            f"Commune {commune.code} {commune.name} at {options['domain']} (schema {commune.schema_name}) in {seconds:.2f} s."
+            f"Commune {commune.code} {commune.name} at {options['domain']} (schema {commune.schema_name}, {getattr(commune, 'provisioning_path', 'unknown')}) in {seconds:.2f} s."
         ))
