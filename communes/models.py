@@ -107,6 +107,11 @@ class Commune(TenantMixin):
     def __str__(self) -> str:
         return f"{self.get_kind_display_vi()} {self.name}"
 
+    @property
+    def name_in_sentence(self) -> str:
+        """'xã Tú Lệ': the kind in lower case, as written inside a sentence or a title."""
+        return f"{self.kind} {self.name}"
+
     def get_kind_display_vi(self) -> str:
         return {"xã": "Xã", "phường": "Phường", "đặc khu": "Đặc khu"}.get(self.kind, self.kind)
 

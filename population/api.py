@@ -258,7 +258,7 @@ class ResidentViewSet(RegistryViewSet):
         if term:
             services.log_access(
                 request.user, action=AccessLog.Action.SEARCH, channel="api", object_type="resident",
-                description=gettext("search \u201c%(q)s\u201d") % {"q": term[:100]},
+                description=gettext("search “%(q)s”") % {"q": term[:100]},
             )
         return response
 

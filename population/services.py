@@ -171,7 +171,7 @@ def _validate_rows(table: spreadsheet.Table, report: ImportReport):
             err(number, "household_code", _("The household code is too long."))
         village = villages.get(fold(text["village"]))
         if village is None:
-            err(number, "village", _("Unknown village \u201c%(name)s\u201d. The villages of the commune are: %(known)s.") % {
+            err(number, "village", _("Unknown village “%(name)s”. The villages of the commune are: %(known)s.") % {
                 "name": text["village"], "known": known_villages})
         household_phone, phone_errors = validators.check_phone("household_phone", text["household_phone"])
         for key, message in phone_errors:
@@ -203,10 +203,10 @@ def _validate_rows(table: spreadsheet.Table, report: ImportReport):
             err(number, "sex", _("Write Nam or Nữ."))
         ethnicity = code_for_name(text["ethnicity"])
         if ethnicity is None:
-            err(number, "ethnicity", _("Unknown ethnic group \u201c%(name)s\u201d.") % {"name": text["ethnicity"]})
+            err(number, "ethnicity", _("Unknown ethnic group “%(name)s”.") % {"name": text["ethnicity"]})
         relation = spreadsheet.relation_from_text(text["relation"])
         if relation is None:
-            err(number, "relation", _("Unknown relation \u201c%(value)s\u201d. Write one of: %(values)s.") % {
+            err(number, "relation", _("Unknown relation “%(value)s”. Write one of: %(values)s.") % {
                 "value": text["relation"], "values": ", ".join(spreadsheet.RELATION_VALUES.values())})
         phone, phone_errors = validators.check_phone("phone", text["phone"])
         for key, message in phone_errors:

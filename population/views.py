@@ -129,7 +129,7 @@ def resident_list(request):
     if filters["q"]:
         services.log_access(
             request.user, action=AccessLog.Action.SEARCH, channel="page", object_type="resident",
-            description=_("search \u201c%(q)s\u201d: %(count)d results") % {"q": filters["q"], "count": page.paginator.count},
+            description=_("search “%(q)s”: %(count)d results") % {"q": filters["q"], "count": page.paginator.count},
         )
     return render(request, "population/resident_list.html", {
         "page": page, "filters": filters, "villages": Village.objects.order_by("name"),
