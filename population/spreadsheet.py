@@ -13,6 +13,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from population.models import Relation, Sex
@@ -207,11 +208,12 @@ def read_table(upload) -> Table:
     name = (getattr(upload, "name", "") or "").lower()
     size = getattr(upload, "size", None)
     limit = settings.XASO_IMPORT_MAX_BYTES
+    too_large = _("The file is larger than the limit of %(max)s.") % {"max": filesizeformat(limit)}
     if size is not None and size > limit:
-        raise FileRejected(_("The file is larger than %(max)s MB.") % {"max": round(limit / 1024 / 1024, 1)})
+        raise FileRejected(too_large)
     data = upload.read(limit + 1)
     if len(data) > limit:
-        raise FileRejected(_("The file is larger than %(max)s MB.") % {"max": round(limit / 1024 / 1024, 1)})
+        raise FileRejected(too_large)
     if name.endswith(".xlsx"):
         return _read_xlsx(data)
     if name.endswith(".csv"):

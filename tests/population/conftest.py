@@ -69,3 +69,11 @@ def unit_staff(make_user):
 def _fast_password_hasher(settings):
     """Users are created in almost every test here: a fast hasher keeps the folder quick."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def vi(message: str) -> str:
+    """The Vietnamese text a user sees for an English source string."""
+    from django.utils import translation
+
+    with translation.override("vi"):
+        return translation.gettext(message)

@@ -10,6 +10,7 @@ from communes.models import Role
 from population.models import AccessLog, Household, Resident, Village
 from population.spreadsheet import COLUMNS
 from tests.population.conftest import AN_ID
+from tests.population.conftest import vi
 
 HEADER = ",".join(h for _k, h in COLUMNS)
 
@@ -61,7 +62,7 @@ def test_export_import_round_trip(registry, official, client_for, ngaan_speciali
 
     again = ngaan_specialist.post("/population/residents/import/", {"file": SimpleUploadedFile("export.xlsx", response.content)})
     assert again.status_code == 400
-    assert "A resident of the commune already has this ID number." in again.content.decode()
+    assert vi("A resident of the commune already has this ID number.") in again.content.decode()
     with in_commune(ngaan):
         assert Resident.objects.count() == 4
 
@@ -153,7 +154,7 @@ def test_wrong_files_are_refused(registry, official, client_for, name, content, 
     specialist = client_for("tule.localhost", official(Role.SPECIALIST))
     response = specialist.post("/population/residents/import/", {"file": SimpleUploadedFile(name, content)})
     assert response.status_code == 400
-    assert [e.message for e in response.context["report"].errors] == [message]
+    assert [e.message for e in response.context["report"].errors] == [vi(message)]
 
 
 def test_zip_that_is_not_a_workbook(registry, official, client_for):
@@ -164,7 +165,7 @@ def test_zip_that_is_not_a_workbook(registry, official, client_for):
         archive.writestr("hello.txt", "hi")
     specialist = client_for("tule.localhost", official(Role.SPECIALIST))
     response = specialist.post("/population/residents/import/", {"file": SimpleUploadedFile("x.xlsx", buffer.getvalue())})
-    assert [e.message for e in response.context["report"].errors] == ["The file is not a valid Excel (.xlsx) file."]
+    assert [e.message for e in response.context["report"].errors] == [vi("The file is not a valid Excel (.xlsx) file.")]
 
 
 def test_too_large_and_too_many_rows(registry, official, client_for, settings, in_commune, tule):
@@ -172,10 +173,10 @@ def test_too_large_and_too_many_rows(registry, official, client_for, settings, i
     line = "TL-080,Bản Pá,,,Người {i},01/01/1980,Nam,Kinh,,Con,"
     settings.XASO_IMPORT_MAX_ROWS = 2
     response = specialist.post("/population/residents/import/", {"file": csv_file(*(line.format(i=i) for i in range(3)))})
-    assert [e.message for e in response.context["report"].errors] == ["The file has more than 2 rows."]
+    assert [e.message for e in response.context["report"].errors] == [vi("The file has more than %(max)d rows.") % {"max": 2}]
     settings.XASO_IMPORT_MAX_BYTES = 200
     response = specialist.post("/population/residents/import/", {"file": csv_file(*(line.format(i=i) for i in range(2)))})
-    assert response.context["report"].errors[0].message.startswith("The file is larger than")
+    assert response.context["report"].errors[0].message == vi("The file is larger than the limit of %(max)s.") % {"max": "200\xa0byte"}
     with in_commune(tule):
         assert not Household.objects.filter(code="TL-080").exists()
 
@@ -187,7 +188,7 @@ def test_wrong_columns(registry, official, client_for):
         "TL-090,Bản Pá,,,Người,01/01/1980,Nam,Kinh,,Chủ hộ,", header=header)})
     assert response.status_code == 400
     errors = {(e.row, e.column, e.message.split(".")[0]) for e in response.context["report"].errors}
-    assert errors == {(1, "Tôn giáo", "Unknown column"), (1, "Dân tộc", "This column is missing")}
+    assert errors == {(1, "Tôn giáo", vi("Unknown column. The columns are: %(columns)s.").split(".")[0]), (1, "Dân tộc", vi("This column is missing.").split(".")[0])}
 
 
 def test_xlsx_text_dates_are_day_first_and_numeric_ids_keep_zeros(registry, official, client_for, in_commune, tule):
@@ -200,7 +201,7 @@ def test_xlsx_text_dates_are_day_first_and_numeric_ids_keep_zeros(registry, offi
     specialist = client_for("tule.localhost", official(Role.SPECIALIST))
     response = specialist.post("/population/residents/import/", {"file": SimpleUploadedFile("a.xlsx", buffer.getvalue())})
     assert response.status_code == 400  # 001326… is a female number, the row says Nam
-    assert [(e.row, e.message) for e in response.context["report"].errors] == [(2, "The ID number does not match the sex.")]
+    assert [(e.row, e.message) for e in response.context["report"].errors] == [(2, vi("The ID number does not match the sex."))]
     sheet["G2"] = "Nữ"
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -6,6 +6,7 @@ import pytest
 from communes.models import Role
 from population.models import AccessLog, Household, Resident, Village
 from tests.population.conftest import AN_ID, BINH_ID
+from tests.population.conftest import vi
 
 
 @pytest.fixture
@@ -99,7 +100,7 @@ def test_create_form_rejects_bad_ids(specialist, registry, in_commune, tule, per
         "sex": "female", "ethnicity": "03", "personal_id": personal_id, "relation": "child",
     })
     assert response.status_code == 400
-    assert message in response.context["form"].errors["personal_id"]
+    assert vi(message) in response.context["form"].errors["personal_id"]
     with in_commune(tule):
         assert Resident.objects.count() == before
 

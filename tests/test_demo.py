@@ -1,0 +1,61 @@
+"""seed_demo: the pilot communes at fixed hosts, officials per role, a supervising-unit token."""
+from django.core.management import call_command
+from rest_framework.authtoken.models import Token
+
+from communes.demo import DEMO_COMMUNES, DEMO_PASSWORD
+from communes.models import Commune, Domain, Membership, Role, User
+from population.models import Household, Resident
+
+
+def counts(in_commune):
+    out = {}
+    for commune in Commune.objects.all():
+        with in_commune(commune):
+            out[commune.code] = (Household.objects.count(), Resident.objects.count())
+    return out
+
+
+def test_seed_demo_is_idempotent_and_usable(db, client_for, in_commune, capsys):
+    call_command("seed_demo", households=4)
+    printed = capsys.readouterr().out
+    assert "thanhhoa.staff" in printed and DEMO_PASSWORD in printed
+    hosts = set(Domain.objects.values_list("domain", flat=True))
+    assert {f"{spec.slug}.localhost" for spec in DEMO_COMMUNES} <= hosts
+    assert Commune.objects.get(code="15316").note.startswith("Pilot commune Hà Sơn")
+    first = counts(in_commune)
+    assert first["16264"][0] == 4 and first["16264"][1] >= 4
+    users, memberships = User.objects.count(), Membership.objects.count()
+
+    call_command("seed_demo", households=4)
+    assert counts(in_commune) == first
+    assert (User.objects.count(), Membership.objects.count()) == (users, memberships)
+
+    # One official per role, and the logins work on their commune's host.
+    assert Membership.objects.filter(commune__code="16264").count() == len(Role)
+    client = client_for("yentho.localhost")
+    assert client.login(username="yentho.chairman", password=DEMO_PASSWORD)
+    home = client.get("/")
+    assert home.status_code == 200 and "Sổ hộ khẩu" not in home.content.decode()
+
+    # The supervising unit's token reads the Thanh Hóa communes through the national API.
+    token = Token.objects.get(user__username="thanhhoa.staff").key
+    body = client_for("localhost").get("/api/v1/communes/", HTTP_AUTHORIZATION=f"Token {token}").json()
+    assert {"15316", "16264"} <= {c["code"] for c in body["results"]}
+    residents = client_for("localhost").get(
+        "/api/v1/communes/16264/residents/", HTTP_AUTHORIZATION=f"Token {token}"
+    ).json()
+    assert residents["count"] == first["16264"][1]
+    assert all("*" in (r.get("personal_id") or "*") for r in residents["results"])
+
+
+def test_generated_residents_pass_the_registry_checks(db, in_commune):
+    from population import validators
+
+    call_command("seed_demo", households=6)
+    commune = Commune.objects.get(code="16264")
+    with in_commune(commune):
+        for resident in Resident.objects.all():
+            assert not validators.check_resident(
+                personal_id=resident.personal_id, birth_date=resident.birth_date, sex=resident.sex,
+            )
+        assert Household.objects.filter(head__isnull=True).count() == 0
