@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import Token
@@ -66,12 +67,15 @@ OFFICIAL_NAMES = [
 ]
 
 
+_demo_hash: list[str] = []
+
+
 def _user(username: str, full_name: str, **extra) -> tuple[User, bool]:
-    user, created = User.objects.get_or_create(username=username, defaults={"full_name": full_name, **extra})
-    if created:
-        user.set_password(DEMO_PASSWORD)
-        user.save()
-    return user, created
+    if not _demo_hash:  # hashing is slow on purpose: hash the shared demo password once
+        _demo_hash.append(make_password(DEMO_PASSWORD))
+    return User.objects.get_or_create(
+        username=username, defaults={"full_name": full_name, "password": _demo_hash[0], **extra},
+    )
 
 
 @transaction.atomic

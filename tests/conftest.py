@@ -16,6 +16,8 @@ from django.conf import settings
 
 # Tests never touch the developer's data: the test database is test_<name>[_gwN].
 # Static files are served from the finders (no collectstatic manifest is needed).
+# Password hashing is slow by design; tests only need it to work.
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
 TEST_COMMUNES = {
