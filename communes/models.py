@@ -117,8 +117,9 @@ class Commune(TenantMixin):
 
     @property
     def primary_host(self) -> str | None:
-        domain = self.domains.filter(is_primary=True).first() or self.domains.first()
-        return domain.domain if domain else None
+        domains = list(self.domains.all())  # uses prefetch_related("domains") when present
+        primary = next((d for d in domains if d.is_primary), domains[0] if domains else None)
+        return primary.domain if primary else None
 
     def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
         """Provision by cloning the template schema; plain migrations are the fallback."""

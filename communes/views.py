@@ -6,6 +6,7 @@ from django.shortcuts import render
 from communes.models import AdministrativeUnit, Commune, SupervisingUnit
 from communes.modules import modules_for
 from communes.permissions import roles_for
+from core.text import vi_sort_key
 
 
 @login_required
@@ -18,10 +19,9 @@ def official_home(request):
 
 
 def national_home(request):
-    provinces = (
-        SupervisingUnit.objects.filter(kind=SupervisingUnit.Kind.PROVINCE)
-        .annotate(portal_count=Count("communes"))
-        .order_by("name")
+    provinces = sorted(
+        SupervisingUnit.objects.filter(kind=SupervisingUnit.Kind.PROVINCE).annotate(portal_count=Count("communes")),
+        key=lambda unit: vi_sort_key(unit.name),
     )
     official_counts = dict(
         AdministrativeUnit.objects.filter(level="commune").values_list("province_code").annotate(n=Count("id"))
@@ -34,11 +34,13 @@ def province_detail(request, code):
     province = SupervisingUnit.objects.filter(code=code, kind=SupervisingUnit.Kind.PROVINCE).first()
     if province is None:
         raise Http404
-    communes = (
-        Commune.objects.filter(supervising_unit_id__in=province.descendant_ids())
-        .prefetch_related("domains").order_by("name")
+    communes = sorted(
+        Commune.objects.filter(supervising_unit_id__in=province.descendant_ids()).prefetch_related("domains"),
+        key=lambda commune: vi_sort_key(commune.name),
     )
-    official = AdministrativeUnit.objects.filter(level="commune", province_code=code).order_by("name")
+    official = sorted(
+        AdministrativeUnit.objects.filter(level="commune", province_code=code), key=lambda unit: vi_sort_key(unit.name),
+    )
     portal_codes = {c.code for c in communes}
     return render(request, "communes/province_detail.html", {
         "province": province, "communes": communes, "official": official, "portal_codes": portal_codes,

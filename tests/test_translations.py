@@ -79,3 +79,13 @@ def test_the_interface_speaks_vietnamese_by_default(db, client_for):
         from communes.models import Role
 
         assert str(Role.CLERK.label) == "Văn thư"
+
+
+def test_vietnamese_whatever_the_browser_asks_until_the_user_chooses(db, client_for):
+    client = client_for("localhost")
+    page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "Đăng nhập" in page.content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    assert "Log in" in client.get("/accounts/login/").content.decode()
+    client.post("/i18n/setlang/", {"language": "vi", "next": "/accounts/login/"})
+    assert "Đăng nhập" in client.get("/accounts/login/").content.decode()
