@@ -86,3 +86,10 @@ def test_openapi_schema_and_offline_swagger(db, tule, client_for):
         assert docs.status_code == 200
         html = docs.content.decode()
         assert "swagger-ui" in html and "cdn" not in html.lower()
+
+
+@pytest.mark.parametrize("code", ["%00", "abc", "1" * 300, "04630%00"])
+def test_malformed_codes_are_404(lao_cai_staff, client_for, code):
+    client, auth = token_client(client_for, lao_cai_staff)
+    assert client.get(f"/api/v1/communes/{code}/", **auth).status_code == 404
+    assert client.get(f"/api/v1/communes/{code}/residents/", **auth).status_code == 404
