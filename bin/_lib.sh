@@ -7,6 +7,8 @@ cd "$ROOT"
 VENV="${XASO_VENV:-$ROOT/.venv}"
 # Debian packages: gettext compiles the translations; later modules add theirs here.
 APT_PACKAGES="${XASO_APT_PACKAGES:-gettext}"
+# The browser tests drive Debian's Chromium.
+TEST_APT_PACKAGES="chromium fonts-dejavu-core"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf '\033[31mERROR: %s\033[0m\n' "$*" >&2; exit 1; }
@@ -38,6 +40,12 @@ find_python() {
 ensure_system_packages() {
   # shellcheck disable=SC2086
   apt_install $APT_PACKAGES || say "Could not install Debian packages ($APT_PACKAGES); run: sudo apt-get install $APT_PACKAGES"
+}
+
+ensure_test_packages() {
+  # shellcheck disable=SC2086
+  apt_install $TEST_APT_PACKAGES ||
+    die "The browser tests need Debian's packages: sudo apt-get install $TEST_APT_PACKAGES"
 }
 
 ensure_venv() {

@@ -36,7 +36,7 @@ class Notification(Job):
     sent_count = models.PositiveIntegerField(_("sent"), default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+", db_constraint=False,
+        on_delete=models.DO_NOTHING, related_name="+", db_constraint=False,  # no FK across schemas
     )
 
     class Meta(Job.Meta):

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
+from core.history import tenant_history
 
 from population import validators
 from population.ethnicities import ETHNICITIES
@@ -31,7 +31,7 @@ class Village(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.THON)
     code = models.CharField(_("code"), max_length=20, blank=True)
-    history = HistoricalRecords()
+    history = tenant_history()
 
     class Meta:
         verbose_name = _("village")
@@ -97,7 +97,7 @@ class Household(models.Model):
     )
     note = models.TextField(_("note"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    history = HistoricalRecords()
+    history = tenant_history()
 
     class Meta:
         verbose_name = _("household")
@@ -134,7 +134,7 @@ class Resident(models.Model):
     relation = models.CharField(_("relation to the head"), max_length=20, choices=Relation.choices)
     phone = models.CharField(_("phone"), max_length=10, blank=True, validators=[phone_validator])
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    history = HistoricalRecords()
+    history = tenant_history()
 
     class Meta:
         verbose_name = _("resident")
@@ -180,7 +180,11 @@ class AccessLog(models.Model):
         SEARCH = "search", _("Search")
         EXPORT = "export", _("Export")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, on_delete=models.SET_NULL, related_name="+")
+    # A plain reference to the public user (no foreign key across schemas; see core.history).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, on_delete=models.DO_NOTHING,
+        related_name="+", db_constraint=False,
+    )
     username = models.CharField(_("user name"), max_length=150)
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     action = models.CharField(_("action"), max_length=10, choices=Action.choices)
