@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import time
 import unicodedata
 from pathlib import Path
@@ -51,6 +52,9 @@ def load_administrative_units(with_legacy: bool = True) -> dict:
     return {"provinces": len(provinces), "communes": len(communes), "legacy_wards": legacy}
 
 
+HOST_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+
+
 def schema_name_for(code: str) -> str:
     return f"c_{code}"
 
@@ -63,6 +67,8 @@ def create_commune(*, code: str, name: str, domain: str, kind: str = Commune.Kin
     if Commune.objects.filter(code=code).exists():
         raise ValidationError({"code": _("A commune with this code already exists.")})
     domain = domain.strip().lower()
+    if not HOST_RE.match(domain):
+        raise ValidationError({"domain": _("Enter a host name such as tule.example.gov.vn.")})
     if Domain.objects.filter(domain=domain).exists():
         raise ValidationError({"domain": _("This host is already used by another commune.")})
     if unit is None and province_code:
@@ -76,5 +82,14 @@ def create_commune(*, code: str, name: str, domain: str, kind: str = Commune.Kin
     commune = Commune(code=code, name=_nfc(name), kind=kind, supervising_unit=unit, schema_name=schema_name_for(code), **fields)
     commune.full_clean(exclude=["schema_name"])
     commune.save()  # creates the schema (clone of the template, or migrations)
-    Domain.objects.create(domain=domain, tenant=commune, is_primary=True)
+    try:
+        with transaction.atomic():
+            Domain.objects.create(domain=domain, tenant=commune, is_primary=True)
+    except Exception:
+        # No commune without its host: undo the row and the schema made a moment ago.
+        from communes.provisioning import drop_schema
+
+        Commune.objects.filter(pk=commune.pk).delete()
+        drop_schema(commune.schema_name)
+        raise
     return commune, time.perf_counter() - started

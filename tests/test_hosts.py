@@ -61,3 +61,33 @@ def test_commune_admin_manages_only_its_own_memberships(db, tule, yenhoa, make_u
     assert client.get(f"/admin/communes/membership/{theirs.pk}/change/").status_code in (302, 404)
     response = client.post("/admin/communes/membership/add/", {"username": "nobody", "role": "clerk"})
     assert response.status_code == 200 and Membership.objects.filter(user__username="nobody").count() == 0
+
+
+@pytest.mark.parametrize("host", ["bad host", "xa_tule.localhost", "-x.localhost", "a" * 300, ""])
+def test_create_commune_refuses_bad_hosts_and_leaves_nothing(db, host):
+    from django.core.exceptions import ValidationError
+
+    from communes.models import Commune
+    from communes.provisioning import schema_exists
+    from communes.services import create_commune
+
+    with pytest.raises(ValidationError) as error:
+        create_commune(code="00097", name="Phúc Xá", domain=host, province_code="01")
+    assert "domain" in error.value.message_dict
+    assert not Commune.objects.filter(code="00097").exists()
+    assert not schema_exists("c_00097")
+
+
+def test_create_commune_undoes_itself_when_the_host_cannot_be_saved(db, monkeypatch):
+    from communes.models import Commune, Domain
+    from communes.provisioning import schema_exists
+    from communes.services import create_commune
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("host table unavailable")
+
+    monkeypatch.setattr(Domain.objects, "create", fail)
+    with pytest.raises(RuntimeError):
+        create_commune(code="00097", name="Phúc Xá", domain="phucxa.localhost", province_code="01")
+    assert not Commune.objects.filter(code="00097").exists()
+    assert not schema_exists("c_00097")
