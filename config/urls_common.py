@@ -1,0 +1,23 @@
+"""URLs and error handlers that both hosts serve (the national one and every commune's)."""
+from django.urls import include, path
+from django.views.i18n import set_language
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from core import views as core_views
+
+
+def common_patterns(urlconf: str) -> list:
+    """Accounts, the OpenAPI schema of this host's URLs, Swagger UI, health, language switch."""
+    return [
+        path("accounts/", include("communes.auth_urls")),
+        path("api/schema/", SpectacularAPIView.as_view(urlconf=urlconf), name="schema"),
+        path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+        path("healthz", core_views.healthz, name="healthz"),
+        path("i18n/setlang/", set_language, name="set_language"),
+    ]
+
+
+handler400 = "core.views.bad_request"
+handler403 = "core.views.permission_denied"
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"
