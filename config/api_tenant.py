@@ -4,6 +4,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("population.api_urls")),
-    path("", include("jobs.api_urls")),
     path("", include("notifications.api_urls")),
 ]

@@ -8,7 +8,6 @@ from core.admin_site import commune_admin
 urlpatterns = [
     path("", commune_views.official_home, name="home"),
     path("population/", include("population.urls")),
-    path("jobs/", include("jobs.urls")),
     path("notifications/", include("notifications.urls")),
     path("admin/", commune_admin.urls),
     path("api/v1/", include("config.api_tenant")),
