@@ -68,4 +68,8 @@ def detail(request, pk):
 def progress(request, pk):
     """The progress partial; once the job is finished it no longer asks to be polled."""
     notification = get_object_or_404(Notification, pk=pk)
-    return render(request, "notifications/_progress.html", {"notification": notification})
+    response = render(request, "notifications/_progress.html", {"notification": notification})
+    if notification.is_finished and request.headers.get("HX-Request"):
+        # The page was opened while the job ran: reload it once so the delivery table is final.
+        response["HX-Refresh"] = "true"
+    return response

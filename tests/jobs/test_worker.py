@@ -93,6 +93,9 @@ def test_job_completes_and_its_progress_is_visible(worker, gateway, clerk_client
     # Finished: the partial no longer asks to be polled.
     partial = clerk_client.get(f"/notifications/{pk}/progress/").content.decode()
     assert "hx-trigger" not in partial and 'data-state="succeeded"' in partial
+    # A page that was polling reloads once, so its delivery table shows the final state.
+    polled = clerk_client.get(f"/notifications/{pk}/progress/", HTTP_HX_REQUEST="true")
+    assert polled["HX-Refresh"] == "true"
 
 
 def test_jobs_survive_a_flushed_redis(worker, gateway, celery_broker, live_db):
