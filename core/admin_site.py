@@ -4,6 +4,8 @@ On a commune host ``is_staff`` alone opens nothing: the user needs the commune a
 role in the commune of the current host.
 """
 from django.contrib import admin
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from communes.models import Role
@@ -19,10 +21,23 @@ class NationalAdminSite(admin.AdminSite):
         return bool(request.user.is_active and request.user.is_superuser and getattr(request, "is_national", False))
 
 
+class CommuneAdminLoginForm(AuthenticationForm):
+    """The admin's login on a commune host: the commune-administrator role, not ``is_staff``."""
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        commune = getattr(self.request, "commune", None) or current_commune()
+        if not has_any_role(user, [Role.COMMUNE_ADMIN], commune):
+            raise ValidationError(
+                _("This account is not an administrator of this commune."), code="not_commune_admin",
+            )
+
+
 class CommuneAdminSite(admin.AdminSite):
     site_header = _("Xã Số – commune administration")
     site_title = _("Xã Số")
     index_title = _("Commune administration")
+    login_form = CommuneAdminLoginForm
 
     def has_permission(self, request):
         commune = getattr(request, "commune", None) or current_commune()

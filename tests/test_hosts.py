@@ -91,3 +91,17 @@ def test_create_commune_undoes_itself_when_the_host_cannot_be_saved(db, monkeypa
         create_commune(code="00097", name="Phúc Xá", domain="phucxa.localhost", province_code="01")
     assert not Commune.objects.filter(code="00097").exists()
     assert not schema_exists("c_00097")
+
+
+def test_commune_admin_logs_in_through_the_admin_without_is_staff(db, tule, yenhoa, make_user, client_for):
+    make_user("quantri", roles={tule: [Role.COMMUNE_ADMIN]}, password="Mat-khau-2026!")
+    make_user("vanthu", roles={tule: [Role.CLERK]}, password="Mat-khau-2026!")
+    client = client_for("tule.localhost")
+    response = client.post("/admin/login/?next=/admin/", {"username": "quantri", "password": "Mat-khau-2026!", "next": "/admin/"})
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+    # A clerk of the commune, or the commune's administrator on another commune's host: refused.
+    refused = client_for("tule.localhost").post("/admin/login/", {"username": "vanthu", "password": "Mat-khau-2026!"})
+    assert refused.status_code == 200 and "không phải là quản trị viên của xã này" in refused.content.decode()
+    elsewhere = client_for("yenhoa.localhost").post("/admin/login/", {"username": "quantri", "password": "Mat-khau-2026!"})
+    assert elsewhere.status_code == 200
