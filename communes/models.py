@@ -125,7 +125,8 @@ class Commune(TenantMixin):
         """Provision by cloning the template schema; plain migrations are the fallback."""
         from communes.provisioning import provision_schema
 
-        self.provisioning_path = provision_schema(self, verbosity=verbosity)
+        # Migration chatter only when asked for (verbosity 2 and up).
+        self.provisioning_path = provision_schema(self, verbosity=max(0, verbosity - 1))
 
 
 class Domain(DomainMixin):
