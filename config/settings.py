@@ -85,6 +85,7 @@ TENANT_MULTIPROCESSING_CHUNKS = 2
 
 MIDDLEWARE = [
     "communes.middleware.CommuneHostMiddleware",
+    "core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -168,6 +169,8 @@ WHITENOISE_USE_FINDERS = DEBUG
 # Uploads: size limits (bytes). Larger requests are refused before they reach a view.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Whole request bodies (uploads included) above this are refused with 413 before being read.
+XASO_MAX_REQUEST_BYTES = int(env("XASO_MAX_REQUEST_BYTES", str(25 * 1024 * 1024)))
 XASO_IMPORT_MAX_BYTES = int(env("XASO_IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
 XASO_IMPORT_MAX_ROWS = int(env("XASO_IMPORT_MAX_ROWS", "20000"))
 

@@ -105,3 +105,15 @@ def test_commune_admin_logs_in_through_the_admin_without_is_staff(db, tule, yenh
     assert refused.status_code == 200 and "không phải là quản trị viên của xã này" in refused.content.decode()
     elsewhere = client_for("yenhoa.localhost").post("/admin/login/", {"username": "quantri", "password": "Mat-khau-2026!"})
     assert elsewhere.status_code == 200
+
+
+def test_oversized_request_bodies_are_refused_before_reading(db, tule, make_user, client_for, settings):
+    settings.XASO_MAX_REQUEST_BYTES = 1000
+    specialist = make_user("big", roles={tule: [Role.SPECIALIST]})
+    client = client_for("tule.localhost", specialist)
+    api = client.post("/api/v1/residents/", data="x" * 10, content_type="application/json", CONTENT_LENGTH="5000000")
+    assert api.status_code == 413
+    assert api.json()["code"] == "request_too_large" and "1000" in api.json()["detail"]
+    page = client.post("/population/residents/import/", data="x" * 10, content_type="text/plain", CONTENT_LENGTH="5000000")
+    assert page.status_code == 413 and "giới hạn" in page.content.decode()
+    assert client.post("/api/v1/residents/", data={}, content_type="application/json").status_code == 400
