@@ -10,51 +10,12 @@ same server is dropped, created, used and dropped again.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from _scratch import manage, scratch_database, summary
+
 SCRATCH = "xaso_bench"
-
-
-def scratch_url(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{SCRATCH}"))
-
-
-def admin_sql(url: str, *statements: str) -> None:
-    import psycopg2
-
-    parts = urlsplit(url)
-    conn = psycopg2.connect(
-        host=parts.hostname or "127.0.0.1", port=parts.port or 5432, user=parts.username or "postgres",
-        password=parts.password, dbname="postgres",
-    )
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
-    conn.close()
-
-
-def manage(url: str, *args: str, **env: str) -> float:
-    started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "manage.py", *args, "--skip-checks", "--noinput", "-v", "0"],
-        cwd=ROOT, check=True, env={**os.environ, "DATABASE_URL": url, **env},
-    )
-    return time.perf_counter() - started
-
-
-def summary(values: list[float]) -> tuple[float, float, float]:
-    ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return statistics.mean(ordered), statistics.median(ordered), p95
 
 
 def main() -> None:
@@ -62,34 +23,17 @@ def main() -> None:
     parser.add_argument("--communes", type=int, default=50, help="communes to create by clone")
     parser.add_argument("--migrate-sample", type=int, default=10, help="communes to create by migrations")
     options = parser.parse_args()
-
-    original = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/xaso")
-    url = scratch_url(original)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    sys.path.insert(0, str(ROOT))
-    admin_sql(url, f'DROP DATABASE IF EXISTS "{SCRATCH}" WITH (FORCE)', f'CREATE DATABASE "{SCRATCH}"')
-    try:
+    with scratch_database(SCRATCH) as url:
         run(url, options)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        admin_sql(url, f'DROP DATABASE IF EXISTS "{SCRATCH}" WITH (FORCE)')
 
 
 def run(url: str, options) -> None:
-    import django
-
-    django.setup()
     from django.test import override_settings
 
     from communes import provisioning
     from communes.models import AdministrativeUnit
     from communes.services import create_commune, load_administrative_units
 
-    print(f"Scratch database {SCRATCH}: shared migrations …", flush=True)
-    manage(url, "migrate_schemas", "--shared")
     load_administrative_units(with_legacy=False)
     started = time.perf_counter()
     provisioning.ensure_template_schema()

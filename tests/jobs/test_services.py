@@ -194,3 +194,29 @@ def test_heartbeat_is_kept_in_postgresql(db):
     beat("w1@host")
     assert WorkerHeartbeat.objects.filter(worker_name="w1@host").count() == 1
     assert last_worker_heartbeat() >= first
+
+
+def test_sweep_probe_finds_exactly_the_schemas_with_due_jobs(db, tule, yenhoa, ngaan, in_commune):
+    now = timezone.now()
+    schemas = [tule.schema_name, yenhoa.schema_name, ngaan.schema_name]
+    with in_commune(tule):  # queued long ago, its message lost: due
+        make_job(state=JobState.QUEUED, run_after=now - timedelta(minutes=5), last_enqueued_at=now - timedelta(minutes=5))
+    with in_commune(yenhoa):  # just sent: not due within the grace period
+        make_job(state=JobState.QUEUED, run_after=now, last_enqueued_at=now)
+    with in_commune(ngaan):  # finished long ago: never due
+        make_job(state=JobState.SUCCEEDED, run_after=now - timedelta(hours=1), last_enqueued_at=now - timedelta(hours=1))
+    connection.set_schema_to_public()
+    assert services.schemas_with_due_jobs(schemas, grace_seconds=60, now=now) == {tule.schema_name}
+    assert services.schemas_with_due_jobs(schemas, grace_seconds=0, now=now + timedelta(seconds=1)) == {
+        tule.schema_name, yenhoa.schema_name,
+    }
+    with in_commune(ngaan):  # a running job whose worker died (lease expired)
+        make_job(state=JobState.RUNNING, lease_expires_at=now - timedelta(seconds=1), last_enqueued_at=now - timedelta(minutes=5))
+    with in_commune(yenhoa):  # a timed wait that is over
+        make_job(state=JobState.WAITING, run_after=now - timedelta(seconds=1))
+    connection.set_schema_to_public()
+    assert services.schemas_with_due_jobs(schemas, grace_seconds=60, now=now) == set(schemas)
+    # The probe and the per-schema sweep agree on what is due.
+    for commune in (tule, yenhoa, ngaan):
+        with in_commune(commune):
+            assert sum(services.sweep_schema(grace_seconds=60, now=now).values()) >= 1

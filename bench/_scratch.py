@@ -1,0 +1,77 @@
+"""Shared by the benchmarks: a scratch database next to the one in DATABASE_URL.
+
+The database named in DATABASE_URL is never touched: the scratch one is dropped, created,
+migrated, used and dropped again.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def scratch_url(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def admin_sql(url: str, *statements: str) -> None:
+    import psycopg2
+
+    parts = urlsplit(url)
+    conn = psycopg2.connect(
+        host=parts.hostname or "127.0.0.1", port=parts.port or 5432, user=parts.username or "postgres",
+        password=parts.password, dbname="postgres",
+    )
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+    conn.close()
+
+
+def manage(url: str, *args: str, **env: str) -> float:
+    """Run a manage.py command against the scratch database; return its seconds."""
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "manage.py", *args, "--skip-checks", "--noinput", "-v", "0"],
+        cwd=ROOT, check=True, env={**os.environ, "DATABASE_URL": url, **env},
+    )
+    return time.perf_counter() - started
+
+
+def summary(values: list[float]) -> tuple[float, float, float]:
+    """Mean, median and 95th percentile."""
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.mean(ordered), statistics.median(ordered), p95
+
+
+@contextlib.contextmanager
+def scratch_database(name: str):
+    """Point Django at a fresh scratch database with the shared migrations applied; yield its URL."""
+    original = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/xaso")
+    url = scratch_url(original, name)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    sys.path.insert(0, str(ROOT))
+    admin_sql(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+    try:
+        print(f"Scratch database {name}: shared migrations …", flush=True)
+        manage(url, "migrate_schemas", "--shared")
+        import django
+
+        django.setup()
+        yield url
+    finally:
+        if "django" in sys.modules and "django.db" in sys.modules:
+            from django.db import connections
+
+            connections.close_all()
+        admin_sql(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
