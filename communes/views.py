@@ -31,7 +31,9 @@ def national_home(request):
 
 
 def province_detail(request, code):
-    province = SupervisingUnit.objects.filter(code=code, kind=SupervisingUnit.Kind.PROVINCE).first()
+    province = (
+        SupervisingUnit.objects.filter(code=code, kind=SupervisingUnit.Kind.PROVINCE).first() if len(code) <= 10 else None
+    )
     if province is None:
         raise Http404
     communes = sorted(

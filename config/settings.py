@@ -85,7 +85,7 @@ TENANT_MULTIPROCESSING_CHUNKS = 2
 
 MIDDLEWARE = [
     "communes.middleware.CommuneHostMiddleware",
-    "core.middleware.RequestSizeLimitMiddleware",
+    "core.middleware.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -26,12 +26,22 @@ class ChosenLanguageMiddleware:
         return response
 
 
-class RequestSizeLimitMiddleware:
-    """Refuse a request body larger than ``XASO_MAX_REQUEST_BYTES`` before reading it.
+def _refuse(request, status: int, code: str, message: str):
+    from django.http import HttpResponse, JsonResponse
 
-    Django limits form fields in memory but streams uploaded files to disk whatever their size;
-    this answers 413 at once, with the error body on the API and a page elsewhere. Each upload
-    form keeps its own, smaller limit and type checks.
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": code, "detail": message, "fields": {}}, status=status)
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+class RequestGuardMiddleware:
+    """Refuse what no view can handle, before any view or query runs.
+
+    * A body larger than ``XASO_MAX_REQUEST_BYTES``: 413 before it is read. Django limits form
+      fields in memory but streams uploaded files to disk whatever their size; each upload form
+      keeps its own, smaller limit and type checks.
+    * A NUL character in the path or the query string: 400. PostgreSQL cannot hold it in text,
+      so any lookup with it would fail deep in a query.
     """
 
     def __init__(self, get_response):
@@ -44,12 +54,13 @@ class RequestSizeLimitMiddleware:
             length = 0
         limit = settings.XASO_MAX_REQUEST_BYTES
         if length > limit:
-            from django.http import HttpResponse, JsonResponse
             from django.template.defaultfilters import filesizeformat
             from django.utils.translation import gettext as _
 
             message = _("The request is larger than the limit of %(max)s.") % {"max": filesizeformat(limit)}
-            if request.path.startswith("/api/"):
-                return JsonResponse({"code": "request_too_large", "detail": message, "fields": {}}, status=413)
-            return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+            return _refuse(request, 413, "request_too_large", message)
+        if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
+            from django.utils.translation import gettext as _
+
+            return _refuse(request, 400, "bad_request", _("The address contains a character that is not allowed."))
         return self.get_response(request)
