@@ -42,7 +42,22 @@ class VillageSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "kind", "code"]
 
 
-class HouseholdSerializer(serializers.ModelSerializer):
+class SavedByServiceMixin:
+    """Creates and updates go through the app's service (validation, history, one transaction)."""
+
+    def save_with_service(self, instance):  # pragma: no cover - every serializer overrides it
+        raise NotImplementedError
+
+    def create(self, validated_data):
+        return self.save_with_service(self.Meta.model(**validated_data))
+
+    def update(self, instance, validated_data):
+        for key, value in validated_data.items():
+            setattr(instance, key, value)
+        return self.save_with_service(instance)
+
+
+class HouseholdSerializer(SavedByServiceMixin, serializers.ModelSerializer):
     head = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     phone = serializers.CharField(required=False, allow_blank=True, max_length=20, help_text=_("Vietnamese mobile number, e.g. 0912345678."))
     address_code = serializers.CharField(
@@ -67,16 +82,11 @@ class HouseholdSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError({"longitude": [_("Enter both latitude and longitude, or neither.")]})
         return attrs
 
-    def create(self, validated_data):
-        return services.save_household(Household(**validated_data))
-
-    def update(self, instance, validated_data):
-        for key, value in validated_data.items():
-            setattr(instance, key, value)
+    def save_with_service(self, instance):
         return services.save_household(instance)
 
 
-class ResidentSerializer(serializers.ModelSerializer):
+class ResidentSerializer(SavedByServiceMixin, serializers.ModelSerializer):
     personal_id = serializers.CharField(
         required=False, allow_null=True, allow_blank=True, max_length=12,
         help_text=_("12 digits. Masked (first and last three digits) in lists and for supervising units."),
@@ -114,12 +124,7 @@ class ResidentSerializer(serializers.ModelSerializer):
             data["personal_id"] = validators.mask_id(instance.personal_id) or None
         return data
 
-    def create(self, validated_data):
-        return services.save_resident(Resident(**validated_data))
-
-    def update(self, instance, validated_data):
-        for key, value in validated_data.items():
-            setattr(instance, key, value)
+    def save_with_service(self, instance):
         return services.save_resident(instance)
 
 
