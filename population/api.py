@@ -36,12 +36,6 @@ def _normalized_phone(value):
 
 # --- serializers ------------------------------------------------------------------------------
 
-class VillageSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Village
-        fields = ["id", "name", "kind", "code"]
-
-
 class SavedByServiceMixin:
     """Creates and updates go through the app's service (validation, history, one transaction)."""
 
@@ -55,6 +49,15 @@ class SavedByServiceMixin:
         for key, value in validated_data.items():
             setattr(instance, key, value)
         return self.save_with_service(instance)
+
+
+class VillageSerializer(SavedByServiceMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Village
+        fields = ["id", "name", "kind", "code"]
+
+    def save_with_service(self, instance):
+        return services.save_village(instance)
 
 
 class HouseholdSerializer(SavedByServiceMixin, serializers.ModelSerializer):
@@ -196,15 +199,6 @@ class VillageViewSet(RegistryViewSet):
     serializer_class = VillageSerializer
     ordering_fields = ["name", "code"]
     ordering = ["name"]
-
-    def perform_create(self, serializer):
-        serializer.instance = services.save_village(Village(**serializer.validated_data))
-
-    def perform_update(self, serializer):
-        village = serializer.instance
-        for key, value in serializer.validated_data.items():
-            setattr(village, key, value)
-        services.save_village(village)
 
     def perform_destroy(self, instance):
         services.delete_village(instance)
