@@ -9,6 +9,7 @@ import datetime
 import random
 
 from django.db import transaction
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from population import validators
@@ -34,8 +35,10 @@ def _name(rng: random.Random, sex: str, surname: str) -> str:
 
 
 def _birth(rng: random.Random, min_age: int, max_age: int, today: datetime.date) -> datetime.date:
+    """A birth date between min_age and max_age years before today, never in the future."""
     year = today.year - rng.randint(min_age, max_age)
-    return datetime.date(year, rng.randint(1, 12), rng.randint(1, 28))
+    born = datetime.date(year, rng.randint(1, 12), rng.randint(1, 28))
+    return born if born <= today else born.replace(year=born.year - 1)
 
 
 def _personal_id(rng: random.Random, province: str, birth: datetime.date, sex: str, used: set) -> str:
@@ -59,7 +62,7 @@ def populate(commune, *, villages, households: int, seed: int) -> dict | None:
         if Household.objects.exists():
             return None
         rng = random.Random(seed)
-        today = datetime.date(2026, 1, 1)
+        today = timezone.localdate()
         province = BIRTH_PROVINCE.get(commune.code, "001")
         thai = commune.code in THAI_AREAS
         village_objs = []

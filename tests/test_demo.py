@@ -51,11 +51,25 @@ def test_seed_demo_is_idempotent_and_usable(db, client_for, in_commune, capsys):
 def test_generated_residents_pass_the_registry_checks(db, in_commune):
     from population import validators
 
-    call_command("seed_demo", households=6)
+    call_command("seed_demo", households=40)
     commune = Commune.objects.get(code="16264")
     with in_commune(commune):
         for resident in Resident.objects.all():
             assert not validators.check_resident(
                 personal_id=resident.personal_id, birth_date=resident.birth_date, sex=resident.sex,
             )
+            assert not validators.check_birth_date(resident.birth_date)
         assert Household.objects.filter(head__isnull=True).count() == 0
+
+
+def test_generated_birth_dates_are_never_in_the_future():
+    import datetime
+    import random
+
+    from population.demo import _birth
+
+    rng = random.Random(1)
+    today = datetime.date(2026, 11, 23)
+    births = [_birth(rng, 0, 0, today) for _ in range(500)]
+    assert max(births) <= today
+    assert min(births) >= datetime.date(2025, 1, 1)  # newborns: within the last year or so
