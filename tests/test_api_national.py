@@ -88,8 +88,11 @@ def test_openapi_schema_and_offline_swagger(db, tule, client_for):
         assert "swagger-ui" in html and "cdn" not in html.lower()
 
 
-@pytest.mark.parametrize("code", ["%00", "abc", "1" * 300, "04630%00"])
-def test_malformed_codes_are_404(lao_cai_staff, client_for, code):
+@pytest.mark.parametrize("code, status", [("%00", 400), ("abc", 404), ("1" * 300, 404), ("04630%00", 400)])
+def test_malformed_codes_are_refused(lao_cai_staff, client_for, code, status):
+    """Unknown codes are 404; a NUL character is refused at the door with 400."""
     client, auth = token_client(client_for, lao_cai_staff)
-    assert client.get(f"/api/v1/communes/{code}/", **auth).status_code == 404
-    assert client.get(f"/api/v1/communes/{code}/residents/", **auth).status_code == 404
+    for path in (f"/api/v1/communes/{code}/", f"/api/v1/communes/{code}/residents/"):
+        response = client.get(path, **auth)
+        assert response.status_code == status
+        assert set(response.json()) == {"code", "detail", "fields"}
