@@ -96,3 +96,11 @@ def test_malformed_codes_are_refused(lao_cai_staff, client_for, code, status):
         response = client.get(path, **auth)
         assert response.status_code == status
         assert set(response.json()) == {"code", "detail", "fields"}
+
+
+@pytest.mark.parametrize("urlconf", ["config.urls_public", "config.urls_tenant"])
+def test_openapi_schemas_generate_without_warnings(urlconf, tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", urlconf=urlconf, validate=True, fail_on_warn=True, file=str(tmp_path / "schema.yml"))
+    assert (tmp_path / "schema.yml").read_text(encoding="utf-8").startswith("openapi: 3")
