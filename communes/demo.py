@@ -35,13 +35,13 @@ DEMO_COMMUNES = [
     DemoCommune("yenhoa", "14701", "Yên Hòa", "37", (
         "Thôn Bình Hòa", "Thôn Yên Phú", "Thôn Đông Đoài", "Thôn Quảng Thượng", "Thôn Ninh Hòa",
         "Thôn Yên Thịnh", "Thôn Bình Hải", "Thôn Đồng Tâm", "Thôn Trung Hòa", "Thôn Mai Thượng",
-    ), 120, "Pilot commune Yên Hòa (huyện Yên Mô); since 1 July 2025 part of xã Yên Mô (14701)."),
+    ), 120, "Xã thí điểm Yên Hòa (huyện Yên Mô cũ); từ ngày 01/07/2025 là một phần của xã Yên Mô (mã 14701)."),
     DemoCommune("ngaan", "16144", "Nga An", "38", (
         "Thôn 1", "Thôn 2", "Thôn 3", "Thôn 4", "Thôn 5", "Thôn 6",
     ), 80),
     DemoCommune("hason", "15316", "Hà Sơn", "38", (
         "Thôn Đông Môn", "Thôn Tây Môn", "Thôn Nam Sơn", "Thôn Bắc Sơn",
-    ), 60, "Pilot commune Hà Sơn (huyện Hà Trung); since 1 July 2025 part of xã Tống Sơn (15316)."),
+    ), 60, "Xã thí điểm Hà Sơn (huyện Hà Trung cũ); từ ngày 01/07/2025 là một phần của xã Tống Sơn (mã 15316)."),
     DemoCommune("yentho", "16264", "Yên Thọ", "38", (
         "Thôn Tân Thành", "Thôn Đồng Lớn", "Thôn Đồng Xuân", "Thôn Xuân Thọ", "Thôn Làng Sung",
     ), 60),
@@ -82,6 +82,9 @@ def _user(username: str, full_name: str, **extra) -> tuple[User, bool]:
 def _public_part(spec: DemoCommune, out) -> Commune:
     commune = Commune.objects.filter(code=spec.code).first()
     host = f"{spec.slug}.localhost"
+    if commune is not None and commune.note != spec.note:
+        commune.note = spec.note
+        commune.save(update_fields=["note"])
     if commune is None:
         commune, seconds = create_commune(
             code=spec.code, name=spec.name, domain=host, province_code=spec.province,

@@ -92,7 +92,10 @@ class Commune(TenantMixin):
     bank_bin = models.CharField(_("bank BIN"), max_length=6, blank=True)
     bank_account = models.CharField(_("bank account number"), max_length=19, blank=True)
     bank_account_name = models.CharField(_("bank account name"), max_length=200, blank=True)
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(
+        _("public note"), blank=True,
+        help_text=_("Shown at the top of every page of the commune's site, e.g. that it was merged into another commune."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords(excluded_fields=["schema_name"])
 

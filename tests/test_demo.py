@@ -21,7 +21,9 @@ def test_seed_demo_is_idempotent_and_usable(db, client_for, in_commune, capsys):
     assert "thanhhoa.staff" in printed and DEMO_PASSWORD in printed
     hosts = set(Domain.objects.values_list("domain", flat=True))
     assert {f"{spec.slug}.localhost" for spec in DEMO_COMMUNES} <= hosts
-    assert Commune.objects.get(code="15316").note.startswith("Pilot commune Hà Sơn")
+    assert Commune.objects.get(code="15316").note.startswith("Xã thí điểm Hà Sơn")
+    # A merged pilot says so on its own site.
+    assert "một phần của xã Tống Sơn" in client_for("hason.localhost").get("/accounts/login/").content.decode()
     first = counts(in_commune)
     assert first["16264"][0] == 4 and first["16264"][1] >= 4
     users, memberships = User.objects.count(), Membership.objects.count()
