@@ -9,24 +9,21 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.phones import normalize_mobile
 from jobs.services import enqueue
 from notifications.models import Channel, Notification, Target
 
 MAX_RECIPIENTS = 20000
 MAX_SMS_LENGTH = 640  # four long SMS segments
 MAX_EMAIL_LENGTH = 20000
-_PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
-_PHONE = re.compile(r"^0\d{9,10}$")
 
 
 def normalize_phone(value: str) -> str | None:
-    """Vietnamese numbers as 0xxxxxxxxx; +84 / 84 prefixes are accepted. None when invalid."""
-    phone = _PHONE_SEPARATORS.sub("", value or "")
-    if phone.startswith("+84"):
-        phone = "0" + phone[3:]
-    elif phone.startswith("84") and len(phone) in (11, 12):
-        phone = "0" + phone[2:]
-    return phone if _PHONE.match(phone) else None
+    """A mobile number as the gateway receives it (0XXXXXXXXX); None when it is not one.
+
+    The registry's rule (``core.phones``): an SMS to a landline could never be delivered.
+    """
+    return normalize_mobile(value) or None
 
 
 def split_recipients(text: str) -> list[str]:

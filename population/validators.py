@@ -14,6 +14,7 @@ from pathlib import Path
 from django.utils.translation import gettext as _
 
 from communes.models import LegacyWard
+from core.phones import normalize_mobile
 
 LEGACY_WARDS_CSV = Path(LegacyWard._meta.app_config.path) / "fixtures" / "legacy_wards.csv"
 
@@ -84,25 +85,8 @@ def check_resident(*, personal_id: str | None, birth_date, sex) -> list[tuple[st
     return check_birth_date(birth_date) + check_personal_id(personal_id, birth_date, sex)
 
 
-_PHONE_JUNK = re.compile(r"[\s.\-()]")
-_MOBILE = re.compile(r"0[35789][0-9]{8}")
-
-
-def normalize_phone(value) -> str | None:
-    """A Vietnamese mobile number as 0XXXXXXXXX (10 digits), or None when it is not one.
-
-    Accepts spaces, dots, dashes and the +84 / 84 prefixes; an empty value gives ''.
-    """
-    text = _PHONE_JUNK.sub("", str(value or "")).strip()
-    if not text:
-        return ""
-    if text.startswith("+84"):
-        text = "0" + text[3:]
-    elif text.startswith("84") and len(text) == 11:
-        text = "0" + text[2:]
-    elif len(text) == 9 and text.isascii() and text.isdigit():  # the leading zero lost by a spreadsheet
-        text = "0" + text
-    return text if _MOBILE.fullmatch(text) else None
+# One rule for mobile numbers across the portal (the SMS gateway uses it too).
+normalize_phone = normalize_mobile
 
 
 def check_phone(field: str, value) -> tuple[str, list[tuple[str, str]]]:
