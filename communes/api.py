@@ -43,8 +43,7 @@ class CommuneDetailView(generics.RetrieveAPIView):
         return self.request.user.supervised_communes().select_related("supervising_unit").prefetch_related("domains")
 
     def get_object(self):
-        code = self.kwargs["code"]
-        obj = self.get_queryset().filter(code=code).first() if code.isdigit() and len(code) == 5 else None
+        obj = self.get_queryset().filter(code=self.kwargs["code"]).first()
         if obj is None:
             raise exceptions.NotFound(_("No commune with this code."))
         return obj

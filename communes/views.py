@@ -31,9 +31,7 @@ def national_home(request):
 
 
 def province_detail(request, code):
-    province = (
-        SupervisingUnit.objects.filter(code=code, kind=SupervisingUnit.Kind.PROVINCE).first() if len(code) <= 10 else None
-    )
+    province = SupervisingUnit.objects.filter(code=code, kind=SupervisingUnit.Kind.PROVINCE).first()
     if province is None:
         raise Http404
     communes = sorted(

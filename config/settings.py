@@ -252,6 +252,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "PATH_CONVERTER_OVERRIDES": {
+        "commune_code": {"type": "string", "pattern": "^[0-9]{5}$"},
+        "province_code": {"type": "string", "pattern": "^[0-9]{2}$"},
+    },
 }
 
 LOGGING = {
