@@ -5,10 +5,13 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 VENV="${XASO_VENV:-$ROOT/.venv}"
-# Debian packages: gettext compiles the translations; later modules add theirs here.
-APT_PACKAGES="${XASO_APT_PACKAGES:-gettext}"
-# The browser tests drive Debian's Chromium.
-TEST_APT_PACKAGES="chromium fonts-dejavu-core"
+# Debian packages: gettext compiles the translations; Liberation Serif (Times New Roman metrics,
+# Vietnamese glyphs) sets official documents and signature appearances.
+APT_PACKAGES="${XASO_APT_PACKAGES:-gettext fonts-liberation}"
+# The browser tests drive Debian's Chromium; the signature tests check signed PDFs with poppler's
+# pdfsig (trusting the demo CA through an NSS database made with certutil) and sign on a SoftHSM
+# PKCS#11 token.
+TEST_APT_PACKAGES="chromium fonts-dejavu-core poppler-utils libnss3-tools softhsm2"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf '\033[31mERROR: %s\033[0m\n' "$*" >&2; exit 1; }

@@ -5,4 +5,6 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("population.api_urls")),
     path("", include("notifications.api_urls")),
+    path("", include("documents.api_urls")),
+    path("", include("signatures.api_urls")),
 ]

@@ -58,10 +58,13 @@ SHARED_APPS = [
     "simple_history",
     "core",
     "jobs",
+    "truststore",
 ]
 TENANT_APPS = [
     "population",
     "notifications",
+    "signatures",
+    "documents",
 ]
 if env_bool("XASO_TEST_PROBE_APP"):  # a throwaway tenant app for the provisioning tests
     TENANT_APPS.append("tests.provisioning.probe_app")
@@ -271,3 +274,16 @@ XASO_WORKER_STALE_SECONDS = int(env("XASO_WORKER_STALE_SECONDS", "120"))
 # weekly rest days (Monday = 0).
 XASO_WORK_PERIODS = [("07:30", "11:30"), ("13:00", "17:00")]
 XASO_WEEKLY_REST_DAYS = [5, 6]
+
+# --- Documents and digital signatures ----------------------------------------------------------
+# Fonts with Vietnamese glyphs (Liberation Serif has Times New Roman's metrics; Debian's
+# fonts-liberation package installs it here).
+XASO_FONT_DIR = env("XASO_FONT_DIR", "/usr/share/fonts/truetype/liberation")
+# An RFC 3161 timestamp authority: signatures are PAdES B-T with one, B-B without.
+XASO_TSA_URL = env("XASO_TSA_URL", "")
+# Embed revocation data (PAdES B-LT) when signing; needs the CAs' OCSP/CRL reachable.
+XASO_SIGNING_EMBED_VALIDATION = env_bool("XASO_SIGNING_EMBED_VALIDATION", False)
+# Uploaded PDFs: size limit, and the limits of the separate process that parses them.
+XASO_PDF_MAX_BYTES = int(env("XASO_PDF_MAX_BYTES", str(20 * 1024 * 1024)))
+XASO_PDF_PARSE_SECONDS = float(env("XASO_PDF_PARSE_SECONDS", "20"))
+XASO_PDF_PARSE_MEMORY_MB = int(env("XASO_PDF_PARSE_MEMORY_MB", "768"))

@@ -13,6 +13,8 @@ def common_patterns(urlconf: str) -> list:
         path("api/schema/", SpectacularAPIView.as_view(urlconf=urlconf), name="schema"),
         path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
         path("healthz", core_views.healthz, name="healthz"),
+        # Anyone may check a signed PDF, on the national host and on every commune's.
+        path("", include("signatures.verify_urls")),
         path("i18n/setlang/", set_language, name="set_language"),
     ]
 

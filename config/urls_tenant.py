@@ -9,6 +9,8 @@ urlpatterns = [
     path("", commune_views.official_home, name="home"),
     path("population/", include("population.urls")),
     path("notifications/", include("notifications.urls")),
+    path("documents/", include("documents.urls")),
+    path("signatures/", include("signatures.urls")),
     path("admin/", commune_admin.urls),
     path("api/v1/", include("config.api_tenant")),
     *common_patterns("config.urls_tenant"),

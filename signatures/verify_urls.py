@@ -1,0 +1,2 @@
+"""The public signature check (no login): a page and an API endpoint, on every host."""
+urlpatterns: list = []
