@@ -7,7 +7,7 @@ cd "$ROOT"
 VENV="${XASO_VENV:-$ROOT/.venv}"
 # Debian packages: gettext compiles the translations; Liberation Serif (Times New Roman metrics,
 # Vietnamese glyphs) sets official documents and signature appearances.
-APT_PACKAGES="${XASO_APT_PACKAGES:-gettext fonts-liberation}"
+APT_PACKAGES="${XASO_APT_PACKAGES:-gettext fonts-liberation2}"
 # The browser tests drive Debian's Chromium; the signature tests check signed PDFs with poppler's
 # pdfsig (trusting the demo CA through an NSS database made with certutil) and sign on a SoftHSM
 # PKCS#11 token.

@@ -277,8 +277,8 @@ XASO_WEEKLY_REST_DAYS = [5, 6]
 
 # --- Documents and digital signatures ----------------------------------------------------------
 # Fonts with Vietnamese glyphs (Liberation Serif has Times New Roman's metrics; Debian's
-# fonts-liberation package installs it here).
-XASO_FONT_DIR = env("XASO_FONT_DIR", "/usr/share/fonts/truetype/liberation")
+# fonts-liberation2 package installs it here; version 1 lacks ệ, ư and ố).
+XASO_FONT_DIR = env("XASO_FONT_DIR", "/usr/share/fonts/truetype/liberation2")
 # An RFC 3161 timestamp authority: signatures are PAdES B-T with one, B-B without.
 XASO_TSA_URL = env("XASO_TSA_URL", "")
 # Embed revocation data (PAdES B-LT) when signing; needs the CAs' OCSP/CRL reachable.
