@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class SignaturesConfig(AppConfig):
     name = "signatures"
     verbose_name = _("Digital signatures")
+
+    def ready(self):
+        from communes.modules import Module, register
+        from signatures.permissions import MODULE_ROLES
+
+        register(Module(
+            key="signatures", title=_("Digital signatures"),
+            description=_("Your signing certificates, handwritten signature and signed files."),
+            url_name="signatures:mine", roles=frozenset(str(r) for r in MODULE_ROLES),
+        ))
