@@ -1,0 +1,130 @@
+"""Files of documents: checking uploaded PDFs, writing files once, reading them back.
+
+Every file is written with the storage's ``save_final`` (never replaced, never deleted); a new
+version of a document is a new file. Uploaded PDFs are checked before anything is written:
+the size limit (``settings.XASO_PDF_MAX_BYTES``), the ``%PDF-`` signature, and, in a separate
+process with time and memory limits (``signatures.pdf.sandbox.inspect_limited``), that the file
+parses and is not encrypted. Where the sandbox is not installed, a header and trailer check
+stands in for it.
+"""
+from __future__ import annotations
+
+import logging
+import posixpath
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.template.defaultfilters import filesizeformat
+from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+logger = logging.getLogger(__name__)
+
+PDF_MAGIC = b"%PDF-"
+PDF_CONTENT_TYPE = "application/pdf"
+
+REJECTION_MESSAGES = {
+    "not_pdf": gettext_lazy("This file is not a PDF document."),
+    "encrypted": gettext_lazy("This PDF is encrypted or password-protected: save it again without protection."),
+    "too_large": gettext_lazy("This PDF is too large."),
+    "malformed": gettext_lazy("This PDF is damaged and cannot be read: scan or export it again."),
+    "too_complex": gettext_lazy("This PDF is too complex to be checked safely."),
+    "timeout": gettext_lazy("Checking this PDF took too long: it may be damaged."),
+    "memory": gettext_lazy("Checking this PDF needed too much memory: it may be damaged."),
+    "bad_byte_range": gettext_lazy("This PDF carries a damaged signature."),
+    "unsupported": gettext_lazy("This kind of PDF is not supported."),
+}
+
+
+def max_bytes() -> int:
+    return int(settings.XASO_PDF_MAX_BYTES)
+
+
+def _too_large() -> ValidationError:
+    return ValidationError(
+        _("The file is too large: at most %(max)s.") % {"max": filesizeformat(max_bytes())}, code="too_large",
+    )
+
+
+def _header_check(data: bytes) -> dict:
+    """The stand-in for the sandboxed inspection: signature, trailer, no encryption dictionary."""
+    if not data.startswith(PDF_MAGIC) or not re.match(rb"%PDF-[12]\.[0-9]", data[:8]):
+        raise ValidationError(str(REJECTION_MESSAGES["not_pdf"]), code="not_pdf")
+    if b"%%EOF" not in data[-2048:]:
+        raise ValidationError(str(REJECTION_MESSAGES["malformed"]), code="malformed")
+    if b"/Encrypt" in data:
+        raise ValidationError(str(REJECTION_MESSAGES["encrypted"]), code="encrypted")
+    return {"pages": None, "version": data[5:8].decode("ascii", "replace")}
+
+
+def inspect_pdf(data: bytes) -> dict:
+    """Check that ``data`` is a readable, unencrypted PDF; returns what the check learnt.
+
+    Raises ``ValidationError`` with a message for the person who uploaded the file.
+    """
+    if len(data) > max_bytes():
+        raise _too_large()
+    if not data.startswith(PDF_MAGIC):
+        raise ValidationError(str(REJECTION_MESSAGES["not_pdf"]), code="not_pdf")
+    try:
+        from signatures.pdf.errors import PdfRejected
+        from signatures.pdf.sandbox import inspect_limited
+    except ImportError:
+        return _header_check(data)
+    try:
+        info = inspect_limited(
+            data, max_bytes=max_bytes(), seconds=float(settings.XASO_PDF_PARSE_SECONDS),
+            memory_mb=int(settings.XASO_PDF_PARSE_MEMORY_MB),
+        )
+    except PdfRejected as exc:
+        code = getattr(exc, "code", "malformed")
+        message = REJECTION_MESSAGES.get(code, REJECTION_MESSAGES["malformed"])
+        raise ValidationError(str(message), code=code) from exc
+    return dict(info or {})
+
+
+def read_upload(upload) -> tuple[bytes, dict]:
+    """Read an uploaded PDF within the size limit and check it. Returns (bytes, inspection)."""
+    if upload is None:
+        raise ValidationError(_("Choose a PDF file."), code="required")
+    size = getattr(upload, "size", None)
+    if size is not None and size > max_bytes():
+        raise _too_large()
+    upload.seek(0)
+    data = upload.read(max_bytes() + 1)
+    if not data:
+        raise ValidationError(_("The file is empty."), code="empty")
+    return data, inspect_pdf(data)
+
+
+def clean_filename(name: str, default: str = "document.pdf") -> str:
+    base = posixpath.basename(str(name or "").replace("\\", "/"))
+    try:
+        cleaned = get_valid_filename(base)[:80]
+    except Exception:  # SuspiciousFileOperation for names like '..'
+        cleaned = ""
+    if not cleaned.lower().endswith(".pdf"):
+        cleaned = (cleaned[:76] or default.rsplit(".", 1)[0]) + ".pdf"
+    return cleaned
+
+
+def save_final(name: str, data: bytes) -> str:
+    """Write a file that is never replaced; returns the storage name (under the commune's prefix)."""
+    return default_storage.save_final(name, ContentFile(data))
+
+
+def open_file(name: str):
+    return default_storage.open(name, "rb")
+
+
+def read(name: str) -> bytes:
+    with default_storage.open(name, "rb") as handle:
+        return handle.read()
+
+
+def exists(name: str) -> bool:
+    return bool(name) and default_storage.exists(name)

@@ -1,0 +1,18 @@
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def name_of(names: dict, user_id) -> str:
+    """{{ names|name_of:doc.lead_handler_id }}: a user's name from a {id: name} map."""
+    if not isinstance(names, dict) or user_id in (None, ""):
+        return ""
+    return names.get(user_id, "")
+
+
+@register.filter
+def names_of(names: dict, user_ids) -> str:
+    if not isinstance(names, dict):
+        return ""
+    return ", ".join(names[i] for i in user_ids or [] if i in names)
