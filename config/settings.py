@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -211,6 +212,8 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-jobs": {"task": "jobs.sweep", "schedule": float(env("XASO_SWEEP_SECONDS", "30"))},
     "worker-heartbeat": {"task": "jobs.heartbeat", "schedule": 30.0},
+    # Every morning, officials are reminded of the documents due soon or overdue in their hands.
+    "document-reminders": {"task": "documents.send_reminders", "schedule": crontab(hour=7, minute=0)},
 }
 # Durable jobs: lease length and retry backoff (seconds).
 XASO_JOB_LEASE_SECONDS = int(env("XASO_JOB_LEASE_SECONDS", "60"))
@@ -255,6 +258,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two models have a field named "kind" with different choices: name each enum after its meaning.
+    "ENUM_NAME_OVERRIDES": {
+        "CertificateKindEnum": "signatures.models.CertificateKind",
+        "SignatureImageKindEnum": "signatures.models.ImageKind",
+    },
     "PATH_CONVERTER_OVERRIDES": {
         "commune_code": {"type": "string", "pattern": "^[0-9]{5}$"},
         "province_code": {"type": "string", "pattern": "^[0-9]{2}$"},
@@ -287,3 +295,21 @@ XASO_SIGNING_EMBED_VALIDATION = env_bool("XASO_SIGNING_EMBED_VALIDATION", False)
 XASO_PDF_MAX_BYTES = int(env("XASO_PDF_MAX_BYTES", str(20 * 1024 * 1024)))
 XASO_PDF_PARSE_SECONDS = float(env("XASO_PDF_PARSE_SECONDS", "20"))
 XASO_PDF_PARSE_MEMORY_MB = int(env("XASO_PDF_PARSE_MEMORY_MB", "768"))
+# Certificates: warn this many days before expiry; a key grant locks after this many wrong PINs.
+XASO_CERT_EXPIRY_WARNING_DAYS = int(env("XASO_CERT_EXPIRY_WARNING_DAYS", "30"))
+XASO_PIN_MAX_ATTEMPTS = int(env("XASO_PIN_MAX_ATTEMPTS", "5"))
+XASO_PIN_LOCK_MINUTES = int(env("XASO_PIN_LOCK_MINUTES", "15"))
+# PKCS#11 modules a commune admin may name (absolute paths; empty: tokens are not offered).
+XASO_PKCS11_MODULES = env_list("XASO_PKCS11_MODULES", "")
+# Remote signing services (Cloud Signature Consortium API): allowed address prefixes (empty:
+# any http(s) address), the bearer token (XASO_CSC_TOKEN, or XASO_CSC_TOKEN_<NAME> per service),
+# the HTTP timeout, and how long a request waits for the official's confirmation.
+XASO_CSC_URLS = env_list("XASO_CSC_URLS", "")
+XASO_CSC_TOKEN = env("XASO_CSC_TOKEN", "") or None
+XASO_CSC_TIMEOUT = float(env("XASO_CSC_TIMEOUT", "10"))
+XASO_CSC_CONFIRM_SECONDS = int(env("XASO_CSC_CONFIRM_SECONDS", "900"))
+# Public verification: anonymous uploads per client address, and how long the log is kept.
+XASO_VERIFY_RATE = env("XASO_VERIFY_RATE", "30/minute")
+XASO_VERIFICATION_LOG_DAYS = int(env("XASO_VERIFICATION_LOG_DAYS", "365"))
+# Officials with these roles log in with a second factor (TOTP), since they can sign.
+XASO_SECOND_FACTOR_ROLES = env_list("XASO_SECOND_FACTOR_ROLES", "chairman,vice_chairman,clerk")

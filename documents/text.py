@@ -1,14 +1,14 @@
 """Text helpers of the documents app: NFC text, multi-line text, and the folded search text.
 
-``fold`` (accent-insensitive, 'Quyết định' → 'quyet dinh') is the residents' registry's; both
-apps search the same way.
+``fold`` (accent-insensitive, 'Quyết định' → 'quyet dinh') comes from ``core.text``: the registry
+and the document registers search the same way.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
 
-from population.text import clean_text, fold
+from core.text import clean_text, fold
 
 __all__ = ["clean_text", "clean_multiline", "fold", "search_text", "search_words"]
 

@@ -14,7 +14,7 @@ from django_tenants.utils import tenant_context
 
 from population import validators
 from population.models import Household, Relation, Resident, Sex, Village
-from population.text import fold
+from core.text import fold
 
 # Pre-2025 province codes of birth registration for the demo communes' areas.
 BIRTH_PROVINCE = {"04630": "015", "14701": "037", "15316": "038", "16144": "038", "16264": "038"}

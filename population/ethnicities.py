@@ -7,7 +7,7 @@ value written in import/export files.
 """
 from __future__ import annotations
 
-from population.text import fold
+from core.text import fold
 
 ETHNICITIES: list[tuple[str, str]] = [
     ("01", "Kinh"),

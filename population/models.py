@@ -15,7 +15,7 @@ from core.history import tenant_history
 
 from population import validators
 from population.ethnicities import ETHNICITIES
-from population.text import clean_text, fold
+from core.text import clean_text, fold
 
 
 class Village(models.Model):

@@ -6,7 +6,7 @@ import re
 from django.db.models import Count, Q, QuerySet
 
 from population.models import Household, Resident, Village
-from population.text import fold
+from core.text import fold
 
 MAX_QUERY_LENGTH = 100
 

@@ -15,7 +15,7 @@ from population.ethnicities import code_for_name
 from population.models import AccessLog, Household, Relation, Resident, Village
 from population.selectors import residents_for_export
 from population.spreadsheet import HEADERS, RowError
-from population.text import clean_text, fold
+from core.text import clean_text, fold
 
 
 # --- access log -------------------------------------------------------------------------------

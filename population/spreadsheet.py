@@ -17,7 +17,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from population.models import Relation, Sex
-from population.text import clean_text, fold
+from core.text import clean_text, fold
 
 # (key, header)
 COLUMNS: list[tuple[str, str]] = [

@@ -4,7 +4,7 @@ import datetime
 import pytest
 
 from population.ethnicities import ETHNICITIES, code_for_name
-from population.text import fold
+from core.text import fold
 from population.validators import check_personal_id, mask_id, normalize_phone, province_codes
 from tests.population.conftest import vi
 
