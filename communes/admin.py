@@ -130,3 +130,34 @@ class CommuneMembershipAdmin(CommuneModelAdmin):
 
 
 commune_admin.register(Membership, CommuneMembershipAdmin)
+
+
+# --- Second factor: administrators reset a member's authenticator app (the member sets it up again).
+
+from communes.models import TotpDevice  # noqa: E402
+from communes.second_factor import reset_device, reset_second_factor_action  # noqa: E402
+
+CommuneMembershipAdmin.actions = [reset_second_factor_action]
+
+
+@admin.register(TotpDevice, site=national_admin)
+class TotpDeviceAdmin(admin.ModelAdmin):
+    """No secret is shown; deleting a row (or the action) resets the user's app."""
+
+    list_display = ["user", "created_at", "confirmed_at", "failed_attempts", "locked_until"]
+    search_fields = ["user__username", "user__full_name"]
+    fields = ["user", "created_at", "confirmed_at", "failed_attempts", "locked_until"]
+    readonly_fields = fields
+    actions = ["reset"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Reset the selected authenticator apps"))
+    def reset(self, request, queryset):
+        for device in queryset.select_related("user"):
+            reset_device(device.user, actor=request.user)
+        self.message_user(request, _("The selected authenticator apps were reset."))

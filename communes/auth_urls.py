@@ -1,8 +1,12 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from communes import second_factor
+
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    # The password, then (for officials who sign) the code of their authenticator app.
+    path("login/", second_factor.LoginView.as_view(), name="login"),
+    path("2fa/", second_factor.second_factor_view, name="second_factor"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),

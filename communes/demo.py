@@ -15,6 +15,7 @@ from communes.models import Commune, Domain, Membership, Role, SupervisingUnit, 
 from communes.services import create_commune, load_administrative_units
 
 DEMO_PASSWORD = "xaso-demo-2026"
+DEMO_PIN = "123456"  # the PIN of every demo signing key (demo PKI, clearly labelled)
 
 
 @dataclass(frozen=True)
@@ -119,4 +120,45 @@ def seed(out=print, households: int | None = None) -> dict:
             made = populate(commune, villages=spec.villages, households=households or spec.households, seed=int(spec.code))
             if made:
                 out(f"  {commune}: {made['households']} households, {made['residents']} residents")
+    _documents(communes, out)
     return {"communes": communes, "staff": staff, "token": token.key, "admin": admin}
+
+
+def _documents(communes: list[Commune], out) -> None:
+    """The demo PKI (certificates of the officials who sign and of each commune), then documents:
+    incoming ones at every step, drafts, and outgoing ones issued with both signatures."""
+    from django_tenants.utils import tenant_context
+
+    from documents import demo as documents_demo
+    from documents import services as documents_services
+    from documents.models import OutgoingDocument
+    from jobs.models import JobState
+    from jobs.services import execute
+    from signatures import demo as signatures_demo
+    from signatures.models import SigningJob
+
+    _ca, report = signatures_demo.seed(pin=DEMO_PIN)
+    if report.personal or report.agency:
+        out(f"  demo PKI: {report.personal} personal and {report.agency} agency certificates (PIN {DEMO_PIN})")
+
+    def run_signing_jobs(commune):  # as a worker would, so that the next step finds the signed file
+        for pk in SigningJob.objects.filter(state=JobState.QUEUED).values_list("pk", flat=True):
+            execute(SigningJob, pk, commune.schema_name)
+
+    for commune in communes:
+        officials = {
+            m.role: m.user for m in Membership.objects.filter(commune=commune, is_active=True).select_related("user")
+        }
+        made = documents_demo.populate(commune, officials)
+        if not made:
+            continue
+        with tenant_context(commune):
+            for pk in made["approved"]:
+                doc = OutgoingDocument.objects.get(pk=pk)
+                documents_services.sign_as_leader(doc, doc.authority.user, DEMO_PIN)
+                run_signing_jobs(commune)
+                doc.refresh_from_db()
+                documents_services.issue(doc, officials[Role.CLERK], DEMO_PIN)
+                run_signing_jobs(commune)
+            issued = OutgoingDocument.objects.filter(state="issued").count()
+        out(f"  {commune}: {made['incoming']} incoming and {made['outgoing']} outgoing documents ({issued} issued and signed)")

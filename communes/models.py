@@ -247,3 +247,31 @@ class LegacyWard(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["old_ward_code", "new_commune_code"], name="legacyward_unique"),
         ]
+
+
+class TotpDevice(models.Model):
+    """An official's authenticator app (time-based one-time codes, RFC 6238): the second factor
+    asked at login from those who can sign.
+
+    The shared secret is kept encrypted (AES-GCM under a key derived from SECRET_KEY, bound to
+    the user); ``last_used_step`` refuses a code that was already used once.
+    """
+
+    user = models.OneToOneField(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="totp_device")
+    secret_encrypted = models.BinaryField(_("secret (encrypted)"), editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    last_used_step = models.BigIntegerField(_("last used time step"), null=True, blank=True, editable=False)
+    failed_attempts = models.PositiveIntegerField(_("wrong codes in a row"), default=0)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("authenticator app")
+        verbose_name_plural = _("authenticator apps")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from communes.second_factor import is_verified, requires_second_factor
 from documents import files, forms, numbering, permissions, registers, selectors, services
 from documents.models import (
     IncomingAttachment, IncomingDocument, IncomingState, OutgoingAttachment, OutgoingDocument, SigningAuthority,
@@ -329,6 +330,7 @@ def outgoing_edit(request, pk):
     }, status=400 if form.errors else 200)
 
 
+PIN_ACTIONS = frozenset({"sign", "issue", "agency_sign"})
 OUTGOING_FORMS = {
     "approve": forms.NoteForm, "return": forms.ReasonForm, "sign": forms.PinForm, "issue": forms.PinForm,
     "agency_sign": forms.PinForm, "dispatch": forms.DispatchForm, "file": forms.FileForm, "withdraw": forms.ReasonForm,
@@ -380,6 +382,9 @@ def outgoing_action(request, pk, action):
         return _outgoing_detail(request, doc, (action, form), status=400)
     data = form.cleaned_data if form else {}
     user = request.user
+    if action in PIN_ACTIONS and requires_second_factor(user) and not is_verified(request):
+        # Signing needs a session opened with the second factor (TOTP), not the password alone.
+        return redirect(f"{reverse('second_factor')}?{urlencode({'next': request.get_full_path()})}")
     try:
         if action == "attachment":
             services.add_attachment(doc, user=user, upload=data["file"], title=data["title"])

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from communes.second_factor import second_factor_required
 from signatures import permissions, selectors, services
 from signatures.forms import (
     ChangePinForm, GrantForm, ImageForm, ImportForm, OwnImportForm, RemoteForm, SignUploadForm,
@@ -75,6 +76,7 @@ def upload_image(request):
     return render(request, "signatures/image_form.html", {"form": form, "kind": ImageKind.SIGNATURE}, status=400)
 
 
+@second_factor_required
 @signer_required
 @require_http_methods(["GET", "POST"])
 def import_own(request):
@@ -97,6 +99,7 @@ def import_own(request):
                   status=400 if form.errors else 200)
 
 
+@second_factor_required
 @module_required
 @require_http_methods(["GET", "POST"])
 def change_pin(request, pk):
@@ -114,6 +117,7 @@ def change_pin(request, pk):
                   status=400 if form.errors else 200)
 
 
+@second_factor_required
 @signer_required
 @require_http_methods(["GET", "POST"])
 def sign_upload(request):

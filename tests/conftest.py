@@ -88,10 +88,22 @@ def make_user(db):
     return factory
 
 
-def host_client(host: str, user=None) -> Client:
+def host_client(host: str, user=None, *, second_factor: bool = False) -> Client:
+    """A client on ``host``, logged in as ``user``; with ``second_factor``, as if the login had
+    also passed the authenticator-app code (what signing pages ask of chairmen and clerks)."""
     client = Client(HTTP_HOST=host)
     if user is not None:
         client.force_login(user)
+        if second_factor:
+            from communes.models import TotpDevice
+            from communes.second_factor import mark_verified, start_enrolment
+            from django.utils import timezone
+
+            device = start_enrolment(user)
+            TotpDevice.objects.filter(pk=device.pk, confirmed_at__isnull=True).update(confirmed_at=timezone.now())
+            session = client.session
+            mark_verified(session, user, device)
+            session.save()
     return client
 
 

@@ -212,3 +212,14 @@ def committed(django_db_setup, django_db_blocker):
             new_users = User.objects.exclude(pk__in=users_before)
             Membership.objects.filter(user__in=new_users).delete()
             new_users._raw_delete(new_users.db)
+
+
+@pytest.fixture
+def client_for():
+    """Officials here logged in fully, with the second factor where their role needs it."""
+    from tests.conftest import host_client
+
+    def make(host: str, user=None, *, second_factor: bool = True):
+        return host_client(host, user, second_factor=second_factor)
+
+    return make

@@ -231,3 +231,14 @@ def read_stored(name: str, commune, in_commune) -> bytes:
     with in_commune(commune):
         with default_storage.open(name, "rb") as handle:
             return handle.read()
+
+
+@pytest.fixture
+def client_for():
+    """Officials here logged in fully, with the second factor where their role needs it."""
+    from tests.conftest import host_client
+
+    def make(host: str, user=None, *, second_factor: bool = True):
+        return host_client(host, user, second_factor=second_factor)
+
+    return make

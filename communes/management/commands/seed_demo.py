@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from communes.demo import DEMO_COMMUNES, DEMO_PASSWORD, seed
+from communes.demo import DEMO_COMMUNES, DEMO_PASSWORD, DEMO_PIN, seed
 
 
 class Command(BaseCommand):
@@ -19,6 +19,8 @@ class Command(BaseCommand):
             )
         self.stdout.write("  roles: chairman, vice_chairman, clerk, onestop_officer, specialist, radio_operator,")
         self.stdout.write("         health_staff, school_staff, producer, tech_team, commune_admin")
+        self.stdout.write(f"  signing PIN of the demo certificates (demo CA, not for real use): {DEMO_PIN}")
+        self.stdout.write("  chairmen, vice-chairmen and clerks add an authenticator app (TOTP) at their first login")
         self.stdout.write(f"  province of Thanh Hóa (API): thanhhoa.staff  token {result['token']}")
         self.stdout.write(
             f"    curl -H 'Authorization: Token {result['token']}' http://localhost:8000/api/v1/communes/"
