@@ -18,6 +18,7 @@ import io
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
 
 SIGNER_PIN = "48151623"
 CLERK_PIN = "90817263"
@@ -233,12 +234,23 @@ def read_stored(name: str, commune, in_commune) -> bytes:
             return handle.read()
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are compared in English here; the Vietnamese catalogue has its own tests."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def client_for():
     """Officials here logged in fully, with the second factor where their role needs it."""
     from tests.conftest import host_client
 
     def make(host: str, user=None, *, second_factor: bool = True):
-        return host_client(host, user, second_factor=second_factor)
+        client = host_client(host, user, second_factor=second_factor)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # these tests read the English messages
+        return client
 
     return make
