@@ -160,5 +160,5 @@ def _documents(communes: list[Commune], out) -> None:
                 doc.refresh_from_db()
                 documents_services.issue(doc, officials[Role.CLERK], DEMO_PIN)
                 run_signing_jobs(commune)
-            issued = OutgoingDocument.objects.filter(state="issued").count()
+            issued = OutgoingDocument.objects.filter(state="issued").exclude(issued_pdf="").count()
         out(f"  {commune}: {made['incoming']} incoming and {made['outgoing']} outgoing documents ({issued} issued and signed)")

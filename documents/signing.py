@@ -1,21 +1,16 @@
 """The one place where documents call the signatures app (``signatures.services`` and
 ``signatures.pdf``): signature requests, form fields for the number and the date.
 
-Everything is imported when called, so that the documents app loads without the signature
-parts. A refusal of the signatures app (``SigningRefused``) comes out as
+The number and date field names are the engine's (``signatures.pdf.fields``). A refusal of the signatures app (``SigningRefused``) comes out as
 ``SignatureRefused(code, message)``.
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-logger = logging.getLogger(__name__)
 
-NUMBER_FIELD = "xaso_number"
-DATE_FIELD = "xaso_date"
 LEADER_FIELD = "xaso_leader"
 AGENCY_FIELD = "xaso_agency"
 ATTACHMENT_FIELD = "xaso_agency_attachment"
@@ -52,14 +47,6 @@ class Box:
         return cls(int(value.get("page", 0)), (x1, y1, x2, y2))
 
 
-def _services():
-    try:
-        from signatures import services
-    except ImportError as exc:
-        raise SignatureRefused("unavailable", _("Digital signatures are not available on this installation.")) from exc
-    return services
-
-
 def _field_spec(name: str, box: Box | None):
     from signatures.pdf.pades import SignatureFieldSpec
 
@@ -70,8 +57,8 @@ def _request(*, user, kind: str, pin, source_name: str, field_name: str, box: Bo
              purpose: str, subject: str, on_done: str, reason: str, location: str):
     """``signatures.services.request_signature`` with the app's own appearance (the official's
     signature image, the seal, or text), refusals turned into ``SignatureRefused``."""
-    services = _services()
-    refused = getattr(services, "SigningRefused", ())
+    from signatures import services
+
     try:
         certificate = services.certificate_for(user, kind)
         if certificate is None:
@@ -82,10 +69,8 @@ def _request(*, user, kind: str, pin, source_name: str, field_name: str, box: Bo
             field=_field_spec(field_name, box), appearance=appearance, purpose=purpose, subject=subject,
             on_done=on_done, reason=reason, location=location,
         )
-    except ImportError as exc:
-        raise SignatureRefused("unavailable", _("Digital signatures are not available on this installation.")) from exc
-    except refused as exc:  # type: ignore[misc]
-        raise SignatureRefused(getattr(exc, "code", "refused"), str(getattr(exc, "message", "") or exc)) from exc
+    except services.SigningRefused as exc:
+        raise SignatureRefused(exc.code, str(exc.message or exc)) from exc
 
 
 def request_leader_signature(doc, user, pin):
@@ -126,38 +111,20 @@ def request_attachment_signature(attachment, clerk, pin):
 
 def check_agency_certificate(clerk) -> None:
     """Refuse before a number is drawn when the clerk holds no agency certificate."""
-    services = _services()
-    certificate_for = getattr(services, "certificate_for", None)
-    if certificate_for is None:
-        raise SignatureRefused("unavailable", _("Digital signatures are not available on this installation."))
-    refused = getattr(services, "SigningRefused", ())
+    from signatures import services
+
     try:
-        certificate = certificate_for(clerk, "agency")
-    except refused as exc:  # type: ignore[misc]
-        raise SignatureRefused(getattr(exc, "code", "refused"), str(getattr(exc, "message", exc))) from exc
+        certificate = services.certificate_for(clerk, "agency")
+    except services.SigningRefused as exc:
+        raise SignatureRefused(exc.code, str(exc.message or exc)) from exc
     if certificate is None:
         raise SignatureRefused("no_certificate", _("You hold no key of the agency's certificate."))
 
 
-def _fields():
-    try:
-        from signatures.pdf import fields
-    except ImportError:
-        return None
-    return fields
-
-
-def fields_available() -> bool:
-    return _fields() is not None
-
-
 def add_text_fields(pdf: bytes, layout: dict) -> bytes:
-    """Add the empty number and date fields at the layout's boxes (unchanged PDF while the
-    signatures' PDF library is not installed)."""
-    fields = _fields()
-    if fields is None:
-        logger.warning("signatures.pdf.fields is not installed: the PDF has no number and date fields")
-        return pdf
+    """Add the empty number and date fields at the layout's boxes."""
+    from signatures.pdf import fields
+
     specs = []
     for name, key in ((fields.NUMBER_FIELD, "number"), (fields.DATE_FIELD, "date")):
         box = Box.from_json(layout.get(key))
@@ -168,7 +135,6 @@ def add_text_fields(pdf: bytes, layout: dict) -> bytes:
 
 def fill_text_fields(pdf: bytes, *, number: str, date: str) -> bytes:
     """Fill the number and date fields (an incremental update that keeps the leader's signature valid)."""
-    fields = _fields()
-    if fields is None:
-        raise SignatureRefused("unavailable", _("Digital signatures are not available on this installation."))
+    from signatures.pdf import fields
+
     return fields.fill_text_fields(pdf, {fields.NUMBER_FIELD: number, fields.DATE_FIELD: date})

@@ -9,7 +9,6 @@ same CA.
 """
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 
 from cryptography import x509
@@ -73,37 +72,15 @@ def trust_ca(ca: pki.Identity) -> bool:
 
 
 def demo_signature_png(name: str) -> bytes:
-    try:
-        from signatures.pdf.images import demo_signature_png as make
-    except ImportError:
-        return _fallback_png(name, (20, 60, 200), seal=False)
+    from signatures.pdf.images import demo_signature_png as make
+
     return make(name)
 
 
 def demo_seal_png(organisation: str) -> bytes:
-    try:
-        from signatures.pdf.images import demo_seal_png as make
-    except ImportError:
-        return _fallback_png(organisation, (200, 20, 30), seal=True)
+    from signatures.pdf.images import demo_seal_png as make
+
     return make(organisation)
-
-
-def _fallback_png(text: str, colour, *, seal: bool) -> bytes:
-    from PIL import Image, ImageDraw
-
-    size = (400, 400) if seal else (480, 200)
-    image = Image.new("RGBA", size, (255, 255, 255, 0))
-    draw = ImageDraw.Draw(image)
-    if seal:
-        draw.ellipse((10, 10, 390, 390), outline=colour + (255,), width=12)
-        draw.ellipse((60, 60, 340, 340), outline=colour + (255,), width=4)
-        draw.regular_polygon((200, 200, 60), 5, fill=colour + (255,))
-    else:
-        points = [(20 + i * 22, 120 + (30 if i % 2 else -30)) for i in range(20)]
-        draw.line(points, fill=colour + (255,), width=6, joint="curve")
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
 
 
 def _organisation(commune: Commune) -> str:
