@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("notifications.api_urls")),
     path("", include("documents.api_urls")),
     path("", include("signatures.api_urls")),
+    path("", include("onestop.api_urls")),
 ]

@@ -66,6 +66,7 @@ TENANT_APPS = [
     "notifications",
     "signatures",
     "documents",
+    "onestop",
 ]
 if env_bool("XASO_TEST_PROBE_APP"):  # a throwaway tenant app for the provisioning tests
     TENANT_APPS.append("tests.provisioning.probe_app")
@@ -313,3 +314,43 @@ XASO_VERIFY_RATE = env("XASO_VERIFY_RATE", "30/minute")
 XASO_VERIFICATION_LOG_DAYS = int(env("XASO_VERIFICATION_LOG_DAYS", "365"))
 # Officials with these roles log in with a second factor (TOTP), since they can sign.
 XASO_SECOND_FACTOR_ROLES = env_list("XASO_SECOND_FACTOR_ROLES", "chairman,vice_chairman,clerk")
+
+# --- One-stop desk (onestop) -----------------------------------------------------------------
+# Dossier codes: {agency} is the commune's agency identifier (or its 5-digit code), {date} the
+# day of receipt, {seq} the day's sequence number. Circular 03/2025 fixes the national form.
+XASO_DOSSIER_CODE_FORMAT = env("XASO_DOSSIER_CODE_FORMAT", "{agency}-{date:%y%m%d}-{seq:04d}")
+# Files of a dossier: per-file limit, accepted types, and how many files a dossier may hold.
+XASO_DOSSIER_FILE_MAX_BYTES = int(env("XASO_DOSSIER_FILE_MAX_BYTES", str(5 * 1024 * 1024)))
+XASO_DOSSIER_FILE_TYPES = env_list("XASO_DOSSIER_FILE_TYPES", "application/pdf,image/jpeg,image/png")
+XASO_DOSSIER_MAX_FILES = int(env("XASO_DOSSIER_MAX_FILES", "30"))
+# Public status lookup: attempts per client address, and wrong phones per dossier code, per hour.
+XASO_LOOKUP_RATE = env("XASO_LOOKUP_RATE", "20/hour")
+XASO_LOOKUP_MAX_FAILURES = int(env("XASO_LOOKUP_MAX_FAILURES", "5"))
+# Bank payment notifications: the shared secret of the HMAC-SHA256 signature (empty: refused).
+XASO_BANK_WEBHOOK_SECRET = env("XASO_BANK_WEBHOOK_SECRET", "")
+# Addresses printed on forms (the QR code to the status page): scheme of the commune hosts.
+XASO_PUBLIC_SCHEME = env("XASO_PUBLIC_SCHEME", "http")
+XASO_PUBLIC_PORT = env("XASO_PUBLIC_PORT", "")
+
+# Counters that several processes must share (throttles) live in Redis.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "shared": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env("XASO_CACHE_URL", REDIS_URL),
+        "KEY_PREFIX": env("XASO_CACHE_PREFIX", "xaso"),
+    },
+}
+
+# Citizens' login through the province's identity provider (OpenID Connect). Off unless the
+# endpoints are set; citizens then have both local accounts and the province's login.
+OIDC_RP_CLIENT_ID = env("XASO_OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env("XASO_OIDC_CLIENT_SECRET", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("XASO_OIDC_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = env("XASO_OIDC_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = env("XASO_OIDC_USERINFO_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = env("XASO_OIDC_JWKS_ENDPOINT", "")
+OIDC_RP_SIGN_ALGO = env("XASO_OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env("XASO_OIDC_SCOPES", "openid profile email phone")
+XASO_OIDC_ISSUER = env("XASO_OIDC_ISSUER", "")
+XASO_OIDC_PROVIDER_NAME = env("XASO_OIDC_PROVIDER_NAME", "")

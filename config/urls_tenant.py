@@ -11,6 +11,8 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("documents/", include("documents.urls")),
     path("signatures/", include("signatures.urls")),
+    path("onestop/", include("onestop.urls")),
+    path("", include("onestop.public_urls")),
     path("admin/", commune_admin.urls),
     path("api/v1/", include("config.api_tenant")),
     *common_patterns("config.urls_tenant"),

@@ -1,0 +1,2 @@
+"""The one-stop API of a commune (``/api/v1/onestop/…``)."""
+urlpatterns: list = []

@@ -1,0 +1,2 @@
+"""The one-stop API of the national host for supervising units."""
+urlpatterns: list = []
