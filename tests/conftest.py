@@ -118,3 +118,14 @@ def in_commune():
     from django_tenants.utils import tenant_context
 
     return tenant_context
+
+
+@pytest.fixture(autouse=True)
+def _shared_cache_per_test(settings):
+    """Each test counts its throttles in Redis under a key prefix of its own."""
+    import copy
+    import uuid
+
+    caches = copy.deepcopy(settings.CACHES)
+    caches["shared"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = caches
