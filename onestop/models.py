@@ -130,6 +130,12 @@ class Procedure(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    def save(self, *args, **kwargs):
+        from onestop.catalogue import search_text_for
+
+        self.search_text = search_text_for(self.name, self.code, self.sector.name if self.sector_id else "", self.national_code)
+        super().save(*args, **kwargs)
+
     @property
     def takes_dossiers(self) -> bool:
         return self.handler == Handler.COMMUNE and self.is_current
