@@ -1,11 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from communes import second_factor
+from communes import oidc, second_factor, signup
 
 urlpatterns = [
-    # The password, then (for officials who sign) the code of their authenticator app.
-    path("login/", second_factor.LoginView.as_view(), name="login"),
+    # The password, then (for officials who sign) the code of their authenticator app; when
+    # configured, the page also offers the province's identity provider (communes.oidc).
+    path("login/", oidc.LoginView.as_view(), name="login"),
+    # Citizens create their own account.
+    path("signup/", signup.signup, name="signup"),
     path("2fa/", second_factor.second_factor_view, name="second_factor"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),

@@ -275,3 +275,23 @@ class TotpDevice(models.Model):
     @property
     def confirmed(self) -> bool:
         return self.confirmed_at is not None
+
+
+class ExternalIdentity(models.Model):
+    """An account of an identity provider (OpenID Connect) linked to a user: the provider's
+    issuer and the subject it gives the person. A login through the provider finds the user by
+    this pair only (never by e-mail address or name)."""
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="external_identities")
+    issuer = models.CharField(_("issuer"), max_length=300)
+    subject = models.CharField(_("subject"), max_length=255)
+    created_at = models.DateTimeField(_("linked at"), auto_now_add=True)
+    last_login_at = models.DateTimeField(_("last login through the provider"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("external identity")
+        verbose_name_plural = _("external identities")
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="externalidentity_issuer_subject")]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.issuer}"

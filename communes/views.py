@@ -1,4 +1,3 @@
-from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import render
@@ -9,9 +8,14 @@ from communes.permissions import roles_for
 from core.text import vi_sort_key
 
 
-@login_required
 def official_home(request):
+    """Officials get their modules; anonymous visitors and citizens (no role here) the commune's
+    public home (procedures, status lookup)."""
     roles = roles_for(request.user, request.commune)
+    if not roles:
+        from onestop.public_views import public_home
+
+        return public_home(request)
     return render(request, "communes/official_home.html", {
         "modules": modules_for(roles),
         "memberships": request.user.memberships.filter(commune=request.commune, is_active=True),

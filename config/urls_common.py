@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from communes import oidc
 from core import views as core_views
 
 
@@ -10,6 +11,8 @@ def common_patterns(urlconf: str) -> list:
     """Accounts, the OpenAPI schema of this host's URLs, Swagger UI, health, language switch."""
     return [
         path("accounts/", include("communes.auth_urls")),
+        # Login through the province's identity provider (404 unless configured).
+        path("oidc/", include(oidc.urlpatterns)),
         path("api/schema/", SpectacularAPIView.as_view(urlconf=urlconf), name="schema"),
         path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
         path("healthz", core_views.healthz, name="healthz"),

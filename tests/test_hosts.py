@@ -27,8 +27,11 @@ def test_province_page_links_communes(db, communes, client_for):
     assert "tule.localhost" in response.content.decode()
 
 
-def test_official_home_requires_login(db, tule, client_for):
-    response = client_for("tule.localhost").get("/")
+def test_visitors_get_the_public_home_and_officials_pages_require_login(db, tule, client_for):
+    client = client_for("tule.localhost")
+    response = client.get("/")
+    assert response.status_code == 200 and 'action="/lookup/"' in response.content.decode()
+    response = client.get("/population/")
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
 

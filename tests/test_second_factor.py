@@ -88,7 +88,7 @@ def test_enrolment_on_first_login(db, chairman, client):
     response = login(client, "chutich")
     assert response.status_code == 302 and response["Location"] == "/accounts/2fa/"
     assert logged_in_user_id(client) is None  # the password alone does not log in
-    assert client.get("/").status_code == 302
+    assert client.get("/population/").status_code == 302
 
     page = client.get("/accounts/2fa/")
     text = page.content.decode()

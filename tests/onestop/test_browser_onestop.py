@@ -1,0 +1,249 @@
+"""The citizens' pages in a real browser (Debian's Chromium, driven by Playwright) on a 360 px
+phone screen: nothing wider than the screen, and at most 150 KB transferred on the first load of
+the procedure list, a procedure's page, the application form and the status page.
+
+A threaded WSGI server serves the test database; the rows the browser needs are committed (the
+server has its own connection) and removed afterwards. The bytes are counted as Chromium counts
+them (``Network.loadingFinished`` → ``encodedDataLength``), with the browser cache disabled.
+"""
+from __future__ import annotations
+
+import datetime
+import os
+import shutil
+import threading
+
+import pytest
+from django.contrib.staticfiles.handlers import StaticFilesHandler
+from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+from django.db import connection
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from communes.models import Commune, User
+from config.wsgi import application
+from onestop.models import Dossier, DossierEvent, DossierState, EventKind, Procedure, StepKind
+from tests.onestop.conftest import make_pdf, make_png
+
+pytestmark = pytest.mark.django_db
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+PASSWORD = "Ban-Na-Hin-2026"
+PHONE = "0911222333"
+CODE = "UBND-TL-260302-0042"
+BUDGET = 150 * 1024
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def site(django_db_setup, django_db_blocker):
+    if not shutil.which("chromium"):
+        pytest.fail("Chromium is missing: bin/test installs Debian's chromium package")
+    with django_db_blocker.unblock():
+        assert connection.settings_dict["NAME"].startswith("test_")
+        tule = Commune.objects.get(code="04630")
+        bank = {field: getattr(tule, field) for field in ("bank_bin", "bank_account", "bank_account_name")}
+        Commune.objects.filter(pk=tule.pk).update(bank_bin="970415", bank_account="113366668888",
+                                                  bank_account_name="UBND XA TU LE")
+        citizen = User.objects.create_user(PHONE, password=PASSWORD, full_name="Lò Thị Duyên", phone=PHONE,
+                                           email="duyen@example.vn")
+        now = timezone.now()
+        with schema_context(tule.schema_name):
+            procedure = Procedure.objects.get(code="HT-01", is_current=True)
+            steps = list(procedure.steps.all())
+            process = next(s for s in steps if s.kind == StepKind.PROCESS)
+            dossier = Dossier.objects.create(
+                code=CODE, procedure=procedure, channel="counter", state=DossierState.IN_PROGRESS,
+                applicant_name="Lò Thị Duyên", applicant_phone=PHONE, received_at=now - datetime.timedelta(hours=5),
+                due_at=now + datetime.timedelta(days=1), original_due_at=now + datetime.timedelta(days=1),
+                current_step=process, step_started_at=now - datetime.timedelta(hours=4),
+                citizen=citizen, fee_amount=8000,
+            )
+            DossierEvent.objects.create(dossier=dossier, kind=EventKind.RECEIVED, at=dossier.received_at, to_step=steps[0])
+            DossierEvent.objects.create(dossier=dossier, kind=EventKind.HANDOVER, at=dossier.step_started_at,
+                                        from_step=steps[0], to_step=process)
+        connection.set_schema_to_public()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+            before = {row[0] for row in cursor.fetchall()}
+        server = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=False)
+        server.set_app(StaticFilesHandler(application))
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield {"port": server.server_address[1], "tule": tule, "citizen": citizen, "dossier": dossier}
+        finally:
+            server.shutdown()
+            server.server_close()
+            with schema_context(tule.schema_name):
+                mine = Dossier.objects.filter(applicant_phone=PHONE)
+                ids = list(mine.values_list("pk", flat=True))
+                mine.delete()  # documents and events go with them
+                Dossier.history.filter(id__in=ids).delete()
+            connection.set_schema_to_public()
+            from django.contrib.sessions.models import Session
+
+            Session.objects.all().delete()
+            User.objects.filter(pk=citizen.pk).delete()
+            Commune.objects.filter(pk=tule.pk).update(**bank)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid() AND NOT pid = ANY(%s)",
+                    [sorted(before)],
+                )
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            yield instance
+            instance.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+class Meter:
+    """Bytes received by the page, as Chromium counts them on the wire (cache disabled)."""
+
+    def __init__(self, page):
+        self.sizes: dict[str, int] = {}
+        self.session = page.context.new_cdp_session(page)
+        self.session.send("Network.enable")
+        self.session.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        self.session.on("Network.loadingFinished", self._finished)
+
+    def _finished(self, event):
+        self.sizes[event["requestId"]] = int(event["encodedDataLength"])
+
+    def reset(self):
+        self.sizes.clear()
+
+    @property
+    def total(self) -> int:
+        return sum(self.sizes.values())
+
+
+@pytest.fixture
+def phone(browser):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.console_errors = errors
+    page.meter = Meter(page)
+    yield page
+    context.close()
+
+
+def check_light_phone_page(page):
+    """Nothing wider than the screen, Vietnamese, no script errors, within the byte budget."""
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("document.documentElement.lang") == "vi"
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"{page.url} is {width} px wide"
+    assert page.console_errors == []
+    assert 0 < page.meter.total <= BUDGET, f"{page.url} transferred {page.meter.total} bytes"
+    print(f"{page.url}: {page.meter.total} bytes, {width} px")
+    return page.meter.total
+
+
+def visit(page, url):
+    page.meter.reset()
+    page.goto(url)
+    return check_light_phone_page(page)
+
+
+def log_in(page, base):
+    page.goto(base + "/accounts/login/?next=/my/dossiers/")
+    page.fill("input[name=username]", PHONE)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.card button[type=submit]")
+    page.wait_for_url(base + "/my/dossiers/")
+
+
+def test_citizens_pages_fit_a_phone_and_a_slow_network(site, phone):
+    base = f"http://tule.localhost:{site['port']}"
+    visit(phone, base + "/")
+    assert phone.locator("input[name=q]").count() == 1 and phone.locator("input[name=phone_last4]").count() == 1
+
+    visit(phone, base + "/services/")
+    assert phone.locator(".proc-list li").count() >= 15
+    phone.fill("main input[name=q]", "dang ky khai sinh")
+    phone.meter.reset()
+    phone.press("main input[name=q]", "Enter")
+    phone.wait_for_url("**q=dang+ky+khai+sinh**")
+    check_light_phone_page(phone)
+    assert phone.get_by_role("link", name="Đăng ký khai sinh", exact=True).count() == 1
+
+    visit(phone, base + "/services/HT-01/")
+    assert phone.locator("h1").inner_text() == "Đăng ký khai sinh"
+    assert phone.locator("ol.docs li").count() >= 3
+
+    # The status page, reached by the code and the last four digits of the phone.
+    visit(phone, base + f"/lookup/?code={CODE}")
+    assert phone.input_value("input[name=code]") == CODE
+    phone.fill("input[name=phone_last4]", PHONE[-4:])
+    phone.meter.reset()
+    phone.click("main form button[type=submit]")
+    phone.wait_for_load_state()
+    check_light_phone_page(phone)
+    assert CODE in phone.locator("h1").inner_text()
+    assert phone.locator(".timeline li").count() == 2
+
+    # The application form, logged in as a citizen.
+    log_in(phone, base)
+    visit(phone, base + "/services/HT-01/apply/")
+    assert phone.input_value("input[name=applicant_name]") == "Lò Thị Duyên"
+    assert phone.input_value("input[name=applicant_phone]") == PHONE
+    assert phone.evaluate("typeof window.htmx") == "undefined"  # no script library on the public pages
+
+    # The citizen's dossier with the fee to pay by VietQR: the QR image and the long payload fit.
+    visit(phone, base + f"/my/dossiers/{site['dossier'].pk}/")
+    assert phone.evaluate("document.querySelector('img.qr').naturalWidth") > 0
+    phone.click("#payment summary")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_a_double_click_on_send_makes_one_dossier(site, phone, tmp_path):
+    base = f"http://tule.localhost:{site['port']}"
+    log_in(phone, base)
+    phone.goto(base + "/services/HT-01/apply/")
+    with schema_context(site["tule"].schema_name):
+        procedure = Procedure.objects.get(code="HT-01", is_current=True)
+        required = [r for r in procedure.requirements.all() if r.required and not r.condition]
+        for spec in procedure.form_fields:
+            selector = f"[name=f_{spec['name']}]"
+            if spec["type"] == "date":
+                phone.fill(selector, "2026-03-01")
+            elif spec["type"] == "select":
+                phone.select_option(selector, index=1 if not spec.get("required") else 0)
+            else:
+                phone.fill(selector, "Lò Văn Tủa")
+    scan = tmp_path / "to-khai.pdf"
+    scan.write_bytes(make_pdf("Tờ khai đăng ký khai sinh"))
+    photo = tmp_path / "giay-chung-sinh.png"
+    photo.write_bytes(make_png())
+    phone.set_input_files(f"input[name=doc_{required[0].pk}]", str(scan))
+    phone.set_input_files(f"input[name=doc_{required[1].pk}]", str(photo))
+    phone.dblclick("button[name=action][value=submit]")
+    phone.wait_for_url("**/my/dossiers/*/")
+    phone.wait_for_load_state("networkidle")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    with schema_context(site["tule"].schema_name):
+        sent = list(Dossier.objects.filter(citizen_id=site["citizen"].pk, channel="online"))
+        assert len(sent) == 1 and sent[0].state == DossierState.SUBMITTED
+        assert sent[0].documents.count() == 2
+    connection.set_schema_to_public()
