@@ -1,0 +1,186 @@
+"""Payment notifications from the commune's bank (a VietQR transfer of a dossier's fee).
+
+The bank POSTs JSON ``{"transaction_id", "amount", "purpose", "account", "paid_at"}`` to
+``/api/v1/onestop/bank-notifications/`` of the commune's host, signed with HMAC-SHA256 over the
+raw body under the shared secret ``settings.XASO_BANK_WEBHOOK_SECRET``; the hex digest travels in
+the ``X-Xaso-Signature`` header. Without a configured secret every notification is refused.
+
+A transaction is counted once: its id is kept in ``BankNotification`` (unique), so a replay
+answers ``{"status": "duplicate"}`` and records nothing. The dossier is found by its code in the
+transfer's purpose (banks may drop the dashes: they are ignored in the comparison). A payment
+for an unknown dossier or to another account is kept as a notification with its outcome, and
+no payment is recorded.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Func, Value
+from django.db.models.lookups import Contains
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from communes.permissions import current_commune
+from onestop.models import BankNotification, Dossier, PaymentMethod
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Xaso-Signature"
+MAX_BODY_BYTES = 16 * 1024
+MIN_CODE_CHARS = 6
+
+RECORDED = "recorded"
+DUPLICATE = "duplicate"
+UNMATCHED = "unmatched"
+WRONG_ACCOUNT = "wrong_account"
+NOT_PAYABLE = "not_payable"
+
+
+def sign(raw_body: bytes, secret: str | None = None) -> str:
+    """The hex HMAC-SHA256 of ``raw_body`` (what the bank sends in ``X-Xaso-Signature``)."""
+    key = (secret if secret is not None else settings.XASO_BANK_WEBHOOK_SECRET or "").encode("utf-8")
+    return hmac.new(key, raw_body, hashlib.sha256).hexdigest()
+
+
+def signature_ok(raw_body: bytes, signature_header: str | None) -> bool:
+    secret = settings.XASO_BANK_WEBHOOK_SECRET or ""
+    if not secret or not signature_header:
+        return False
+    given = str(signature_header).strip().lower()
+    if given.startswith("sha256="):
+        given = given[7:]
+    return hmac.compare_digest(sign(raw_body, secret), given)
+
+
+def _error(status: int, code: str, detail: str, fields: dict | None = None) -> tuple[int, dict]:
+    return status, {"code": code, "detail": detail, "fields": fields or {}}
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "", str(text or "").upper())
+
+
+def find_dossier(purpose: str) -> Dossier | None:
+    """The dossier whose code appears in the transfer's purpose (dashes and spaces ignored)."""
+    upper = str(purpose or "").upper()
+    tokens = set(re.findall(r"[A-Z0-9][A-Z0-9./_-]{%d,39}" % (MIN_CODE_CHARS - 1), upper))
+    if tokens:
+        dossier = Dossier.objects.filter(code__in=tokens).first()
+        if dossier is not None:
+            return dossier
+    flat = _flat(purpose)
+    if len(flat) < MIN_CODE_CHARS:
+        return None
+    flat_code = Func(F("code"), Value("[^A-Za-z0-9]"), Value(""), Value("g"), function="regexp_replace")
+    candidates = (
+        Dossier.objects.filter(code__isnull=False)
+        .alias(flat_code=Func(flat_code, function="UPPER"))
+        .filter(Contains(Value(flat), F("flat_code")))
+        .order_by("-received_at")
+    )
+    matches = [d for d in candidates[:2] if len(_flat(d.code)) >= MIN_CODE_CHARS]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _parse(raw_body: bytes) -> tuple[dict | None, tuple[int, dict] | None]:
+    try:
+        data = json.loads(raw_body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None, _error(400, "invalid", _("The notification is not valid JSON."))
+    if not isinstance(data, dict):
+        return None, _error(400, "invalid", _("The notification is not valid JSON."))
+    fields: dict[str, str] = {}
+    transaction_id = data.get("transaction_id")
+    if not isinstance(transaction_id, (str, int)) or isinstance(transaction_id, bool) or not str(transaction_id).strip() \
+            or len(str(transaction_id)) > 100:
+        fields["transaction_id"] = _("The transaction id is missing or too long.")
+    amount = data.get("amount")
+    if isinstance(amount, str) and amount.strip().isdigit():
+        amount = int(amount.strip())
+    if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount < 10**12:
+        fields["amount"] = _("The amount must be a whole number of đồng above zero.")
+    purpose = data.get("purpose")
+    if not isinstance(purpose, str) or len(purpose) > 500:
+        fields["purpose"] = _("The purpose of the transfer is missing.")
+    account = data.get("account", "")
+    if not isinstance(account, (str, int)) or isinstance(account, bool) or len(str(account)) > 40:
+        fields["account"] = _("The account number is not valid.")
+    paid_at = data.get("paid_at")
+    moment = None
+    if paid_at not in (None, ""):
+        moment = parse_datetime(str(paid_at)) if isinstance(paid_at, str) else None
+        if moment is None:
+            fields["paid_at"] = _("The time of payment is not an ISO 8601 date and time.")
+        elif timezone.is_naive(moment):
+            from workcalendar.services import TZ
+
+            moment = moment.replace(tzinfo=TZ)
+    if fields:
+        return None, _error(400, "invalid", next(iter(fields.values())), fields)
+    return {
+        "transaction_id": str(transaction_id).strip(), "amount": amount, "purpose": purpose,
+        "account": str(account or "").strip(), "paid_at": moment,
+    }, None
+
+
+def handle_bank_notification(raw_body: bytes, signature_header: str | None) -> tuple[int, dict]:
+    """Check, record and apply one notification; returns (HTTP status, JSON body)."""
+    if current_commune() is None:
+        return _error(404, "not_found", _("Not found."))
+    raw_body = bytes(raw_body or b"")
+    if not signature_ok(raw_body, signature_header):
+        return _error(403, "bad_signature", _("The signature of the notification is not valid."))
+    if len(raw_body) > MAX_BODY_BYTES:
+        return _error(400, "invalid", _("The notification is too large."))
+    data, problem = _parse(raw_body)
+    if problem is not None:
+        return problem
+    payload = {**data, "paid_at": data["paid_at"].isoformat() if data["paid_at"] else None}
+    if BankNotification.objects.filter(transaction_id=data["transaction_id"]).exists():
+        return 200, {"status": DUPLICATE}
+    try:
+        with transaction.atomic():
+            notice = BankNotification.objects.create(transaction_id=data["transaction_id"], payload=payload,
+                                                     outcome="received")
+            outcome, dossier, detail = _apply(data)
+            notice.outcome = outcome
+            notice.dossier = dossier
+            notice.save(update_fields=["outcome", "dossier"])
+    except IntegrityError:  # the same transaction at the same moment: the other request recorded it
+        return 200, {"status": DUPLICATE}
+    body = {"status": outcome}
+    if dossier is not None:
+        body["dossier"] = dossier.code
+    if detail:
+        body["detail"] = detail
+    return 200, body
+
+
+def _apply(data: dict):
+    """(outcome, dossier, detail) — the payment recorded through the services when it fits."""
+    from onestop import services
+
+    commune = current_commune()
+    expected_account = (getattr(commune, "bank_account", "") or "").strip()
+    if expected_account and data["account"] and re.sub(r"\s", "", data["account"]) != expected_account:
+        return WRONG_ACCOUNT, None, _("The transfer was made to another account.")
+    dossier = find_dossier(data["purpose"])
+    if dossier is None:
+        return UNMATCHED, None, _("No dossier code was found in the purpose of the transfer.")
+    try:
+        with transaction.atomic():
+            services._record_payment(dossier=dossier, user=None, method=PaymentMethod.BANK, amount=data["amount"],
+                                     reference=data["transaction_id"], at=data["paid_at"] or None)
+    except ValidationError as exc:
+        logger.info("Bank payment %s for %s not recorded: %s", data["transaction_id"], dossier.code, exc.messages)
+        return NOT_PAYABLE, dossier, exc.messages[0] if exc.messages else ""
+    return RECORDED, dossier, ""
+

@@ -1,0 +1,206 @@
+"""Reads on one-stop dossiers: the public status lookup, the officials' work lists, the
+citizen's own dossiers.
+
+The lookup answers only to the dossier code together with the last four digits of the
+applicant's phone, and answers an unknown code and a wrong phone alike. Wrong phones are
+counted per code in ``caches["shared"]`` (all processes see them): after
+``settings.XASO_LOOKUP_MAX_FAILURES`` of them within an hour the code answers nothing, even to
+the right phone, until the hour has passed.
+"""
+from __future__ import annotations
+
+import datetime
+import hmac
+import re
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+
+from onestop import permissions
+from onestop.models import DONE_STATES, OPEN_STATES, Dossier, DossierState, EventKind, StepKind
+
+LOOKUP_WINDOW_SECONDS = 3600
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
+# Events the status page shows (with the step's name and the date, never an official's name).
+PUBLIC_EVENT_KINDS = (
+    EventKind.SUBMITTED, EventKind.RECEIVED, EventKind.HANDOVER, EventKind.SUPPLEMENT_REQUESTED,
+    EventKind.SUPPLEMENT_RECEIVED, EventKind.EXTENDED, EventKind.STOPPED, EventKind.LEADER_SIGNED,
+    EventKind.RESULT_READY, EventKind.RETURNED, EventKind.PAID, EventKind.REFUSED, EventKind.INCOMPLETE,
+)
+
+
+# --- public lookup -----------------------------------------------------------------------------
+
+def _failure_key(code: str) -> str:
+    return f"onestop:lookup-failures:{connection.schema_name}:{code.upper()}"
+
+
+def lookup_failures(code: str) -> int:
+    return int(caches["shared"].get(_failure_key(code), 0) or 0)
+
+
+def _count_failure(code: str) -> None:
+    cache = caches["shared"]
+    key = _failure_key(code)
+    if cache.add(key, 1, timeout=LOOKUP_WINDOW_SECONDS):
+        return
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=LOOKUP_WINDOW_SECONDS)
+
+
+def _phone_digits(value: str) -> str:
+    return re.sub(r"[^0-9]", "", str(value or ""))
+
+
+def normalize_code(code) -> str:
+    return str(code or "").strip().upper()
+
+
+def lookup(code, phone_last4) -> Dossier | None:
+    """The received dossier with this code whose applicant's phone ends with ``phone_last4``;
+    None for an unknown code, a wrong phone, or a code locked after too many wrong phones."""
+    code = normalize_code(code)
+    last4 = _phone_digits(phone_last4)
+    if not code or not CODE_RE.match(code) or len(last4) != 4:
+        if code and CODE_RE.match(code):
+            _count_failure(code)
+        return None
+    if lookup_failures(code) >= int(settings.XASO_LOOKUP_MAX_FAILURES):
+        return None
+    dossier = (
+        Dossier.objects.filter(code__iexact=code).exclude(state__in=[DossierState.DRAFT, DossierState.WITHDRAWN])
+        .select_related("procedure", "current_step").first()
+    )
+    expected = _phone_digits(dossier.applicant_phone)[-4:] if dossier is not None else "----"
+    if dossier is None or len(expected) != 4 or not hmac.compare_digest(expected, last4):
+        _count_failure(code)
+        return None
+    return dossier
+
+
+def public_timeline(dossier) -> list[dict]:
+    """What the status page shows: each public event with its date and the step's name, and
+    no official's name. [{"kind", "label", "step", "at"}], oldest first."""
+    rows = []
+    events = dossier.events.filter(public=True, kind__in=PUBLIC_EVENT_KINDS).select_related("from_step", "to_step")
+    for event in events.order_by("at", "pk"):
+        step = event.to_step or event.from_step
+        rows.append({
+            "kind": event.kind,
+            "label": str(EventKind(event.kind).label),
+            "step": step.name if step is not None else "",
+            "at": event.at,
+        })
+    return rows
+
+
+def public_status(dossier) -> dict:
+    """The status page's summary of a dossier (no personal data beyond the masked name)."""
+    return {
+        "code": dossier.code,
+        "procedure": dossier.procedure.name,
+        "state": dossier.state,
+        "state_label": str(DossierState(dossier.state).label),
+        "received_at": dossier.received_at,
+        "due_at": dossier.due_at,
+        "extended_due_at": dossier.extended_due_at,
+        "completed_at": dossier.completed_at,
+        "returned_at": dossier.returned_at,
+        "current_step": dossier.current_step.name if dossier.current_step_id and dossier.state in OPEN_STATES else "",
+        "applicant": mask_name(dossier.applicant_name),
+        "fee_amount": dossier.fee_amount,
+        "fee_paid": bool(dossier.fee_paid_at) or not dossier.fee_amount,
+        "timeline": public_timeline(dossier),
+    }
+
+
+def mask_name(name: str) -> str:
+    """'Hoàng Văn Nam' → 'H*** V** Nam': enough for the applicant to recognise, little for others."""
+    words = str(name or "").split()
+    if len(words) <= 1:
+        return words[0][:1] + "***" if words else ""
+    return " ".join([w[:1] + "*" * max(len(w) - 1, 1) for w in words[:-1]] + [words[-1]])
+
+
+# --- officials ---------------------------------------------------------------------------------
+
+def staff_dossiers(user=None):
+    """Every dossier an official of the commune may read (citizens' unsent drafts are not there)."""
+    return (
+        Dossier.objects.exclude(state__in=[DossierState.DRAFT, DossierState.WITHDRAWN], code__isnull=True)
+        .select_related("procedure", "procedure__sector", "current_step")
+    )
+
+
+def overdue(now: datetime.datetime | None = None):
+    """Dossiers in processing past their appointment (the clock is stopped during a supplement)."""
+    now = now or timezone.now()
+    return staff_dossiers().filter(state__in=[DossierState.RECEIVED, DossierState.IN_PROGRESS], due_at__lt=now) \
+        .order_by("due_at")
+
+
+def due_soon(now: datetime.datetime | None = None, working_days: int = 1):
+    """Dossiers in processing due before the end of the next ``working_days`` working day(s)."""
+    from workcalendar.services import due_at
+
+    now = now or timezone.now()
+    limit = due_at(now, working_days=working_days)
+    return staff_dossiers().filter(
+        state__in=[DossierState.RECEIVED, DossierState.IN_PROGRESS], due_at__gte=now, due_at__lte=limit,
+    ).order_by("due_at")
+
+
+def my_steps(user):
+    """Dossiers whose current step is the user's: handed to them, or to anyone with their role."""
+    roles = permissions.user_roles(user)
+    step_roles = set(roles)
+    if roles & permissions.LEADERS:
+        step_roles.add(permissions.LEADER_STEP_ROLE)
+    return staff_dossiers().filter(
+        state__in=[DossierState.RECEIVED, DossierState.IN_PROGRESS],
+    ).filter(
+        Q(current_handler_id=user.pk) | Q(current_handler_id__isnull=True, current_step__role__in=step_roles)
+    ).order_by("due_at")
+
+
+def worklist(user) -> dict:
+    """The home page of the desk for ``user``: querysets by kind of work (only the ones their
+    roles make sense of)."""
+    roles = permissions.user_roles(user)
+    lists = {"my_steps": my_steps(user)}
+    if permissions.OFFICER in roles:
+        lists["online_queue"] = staff_dossiers().filter(state=DossierState.SUBMITTED).order_by("submitted_at")
+        lists["supplements"] = staff_dossiers().filter(state=DossierState.SUPPLEMENT).order_by("updated_at")
+        lists["to_return"] = staff_dossiers().filter(state=DossierState.RESULT_READY).order_by("completed_at")
+    if permissions.SPECIALIST in roles:
+        lists.setdefault("supplements", staff_dossiers().filter(state=DossierState.SUPPLEMENT).order_by("updated_at"))
+    if roles & permissions.LEADERS:
+        lists["to_sign"] = staff_dossiers().filter(
+            state=DossierState.IN_PROGRESS, current_step__kind__in=[StepKind.SIGN, StepKind.APPROVE], leader_signed_pdf="",
+        ).filter(Q(current_handler_id=user.pk) | Q(current_handler_id__isnull=True)).order_by("due_at")
+    if permissions.CLERK in roles:
+        lists["to_seal"] = staff_dossiers().filter(state=DossierState.IN_PROGRESS, signed_result="") \
+            .exclude(leader_signed_pdf="").order_by("due_at")
+    if roles & (permissions.STAFF_ROLES - {permissions.CLERK}):
+        lists["overdue"] = overdue()
+        lists["due_soon"] = due_soon()
+    return lists
+
+
+# --- citizens ----------------------------------------------------------------------------------
+
+def citizen_dossiers(user):
+    """The citizen's own dossiers, newest first."""
+    if not getattr(user, "is_authenticated", False):
+        return Dossier.objects.none()
+    return Dossier.objects.filter(citizen_id=user.pk).select_related("procedure", "current_step") \
+        .order_by("-created_at")
+
+
+def result_available(dossier) -> bool:
+    return dossier.state in DONE_STATES and bool(dossier.signed_result)
