@@ -121,7 +121,26 @@ def seed(out=print, households: int | None = None) -> dict:
             if made:
                 out(f"  {commune}: {made['households']} households, {made['residents']} residents")
     _documents(communes, out)
-    return {"communes": communes, "staff": staff, "token": token.key, "admin": admin}
+    citizen, _ = _user("congdan", "Hoàng Văn Nam", phone="0912345678", email="congdan@example.vn")
+    _onestop(communes, citizen, out)
+    return {"communes": communes, "staff": staff, "token": token.key, "admin": admin, "citizen": citizen}
+
+
+def _onestop(communes: list[Commune], citizen: User, out) -> None:
+    """One-stop dossiers: a half year of history, and today's dossiers in every state (results
+    signed with the demo PKI)."""
+    from onestop import demo as onestop_demo
+
+    for commune in communes:
+        officials = {
+            m.role: m.user for m in Membership.objects.filter(commune=commune, is_active=True).select_related("user")
+        }
+        made = onestop_demo.populate(commune, officials, citizen=citizen)
+        if made:
+            history = made["history"]
+            out(f"  {commune}: {sum(history[k] for k in ('early', 'on_time', 'late'))} dossiers in the last six months "
+                f"({history['early']} early, {history['on_time']} on time, {history['late']} late); "
+                f"today: {', '.join(f'{n} {state}' for state, n in made['today'].items())}")
 
 
 def _documents(communes: list[Commune], out) -> None:

@@ -21,6 +21,7 @@ class Command(BaseCommand):
         self.stdout.write("         health_staff, school_staff, producer, tech_team, commune_admin")
         self.stdout.write(f"  signing PIN of the demo certificates (demo CA, not for real use): {DEMO_PIN}")
         self.stdout.write("  chairmen, vice-chairmen and clerks add an authenticator app (TOTP) at their first login")
+        self.stdout.write("  a citizen (one-stop dossiers online, on every commune host): congdan")
         self.stdout.write(f"  province of Thanh Hóa (API): thanhhoa.staff  token {result['token']}")
         self.stdout.write(
             f"    curl -H 'Authorization: Token {result['token']}' http://localhost:8000/api/v1/communes/"
