@@ -329,8 +329,11 @@ def styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def render_draft(content: DraftContent, *, title: str = "") -> Rendered:
-    """The PDF of a composed draft and the boxes of its fields."""
+def render_draft(content: DraftContent, *, title: str = "", first_page_footer=None) -> Rendered:
+    """The PDF of a composed draft and the boxes of its fields.
+
+    ``first_page_footer(canvas)``, when given, draws in the bottom margin of page 1 (below
+    ``MARGIN_BOTTOM``), e.g. a QR code to a page of the portal."""
     register_fonts()
     style = styles()
     recorder = _Recorder()
@@ -355,7 +358,8 @@ def render_draft(content: DraftContent, *, title: str = "") -> Rendered:
         creator="Xã Số", pageCompression=1,
     )
     document.addPageTemplates([
-        PageTemplate(id="first", frames=[frame], autoNextPageTemplate="later"),
+        PageTemplate(id="first", frames=[frame], autoNextPageTemplate="later",
+                     **({"onPage": lambda canv, doc: first_page_footer(canv)} if first_page_footer else {})),
         PageTemplate(id="later", frames=[frame], onPage=_page_number),
     ])
     try:

@@ -901,6 +901,32 @@ def fill_template(template: str, values: dict) -> str:
     return "".join(out)
 
 
+RATING_QR_SIZE = 42.0  # points, about 15 mm: fits the 20 mm bottom margin
+
+
+def _rating_footer(dossier):
+    """Draws, in the bottom margin of the result's first page, a QR code to the rating page and
+    its address, so the citizen can rate the service from the paper as well."""
+    if not dossier.pk:
+        return None
+    url = links.rating_url(dossier)
+    png = qr_png(url)
+
+    def draw(canv):
+        from reportlab.lib.utils import ImageReader
+
+        x, y = rendering.MARGIN_LEFT, 5.0
+        canv.saveState()
+        canv.drawImage(ImageReader(io.BytesIO(png)), x, y, width=RATING_QR_SIZE, height=RATING_QR_SIZE)
+        canv.setFont(rendering.FONT_ITALIC, 8.5)
+        canv.drawString(x + RATING_QR_SIZE + 6, y + 24, "Mời Ông/Bà đánh giá mức độ hài lòng với việc giải quyết hồ sơ:")
+        canv.setFont(rendering.FONT, 8.5)
+        canv.drawString(x + RATING_QR_SIZE + 6, y + 12, url)
+        canv.restoreState()
+
+    return draw
+
+
 def render_result(dossier, *, signer_name: str, signer_title_lines: list[str],
                   issued_on: datetime.date | None = None) -> rendering.Rendered:
     """The result document of the dossier in the Decree 30 layout.
@@ -926,7 +952,8 @@ def render_result(dossier, *, signer_name: str, signer_title_lines: list[str],
         authority_lines=list(signer_title_lines),
         recipients=[f"Ông/Bà {dossier.applicant_name};", f"Lưu: VT, {DESK} (hồ sơ {dossier.code or ''})."],
     )
-    rendered = rendering.render_draft(content, title=f"{content.type_title} {dossier.code or ''}")
+    rendered = rendering.render_draft(content, title=f"{content.type_title} {dossier.code or ''}",
+                                      first_page_footer=_rating_footer(dossier))
     pdf = signing.add_text_fields(rendered.pdf, rendered.layout)
     place = numbering.place_name(policy)
     date_line = numbering.date_line(place, issued_on) if place else numbering.date_line("", issued_on).lstrip(", ")

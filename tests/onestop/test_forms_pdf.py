@@ -390,6 +390,18 @@ def test_result_document_from_the_procedure_template(dossier):
     assert rendered.pages == 1
 
 
+def test_result_document_invites_the_rating_by_link_and_qr(dossier, tmp_path):
+    """The paper result carries the rating page's address and its QR code, below the text."""
+    from onestop import links, pdf
+
+    rendered = pdf.render_result(dossier, signer_name="Lò Văn Thành", signer_title_lines=["CHỦ TỊCH"])
+    single = flat(pdftotext(rendered.pdf))
+    url = links.rating_url(dossier)
+    assert "đánh giá mức độ hài lòng" in single and url in single
+    images = pdf_images(rendered.pdf, tmp_path)
+    assert len(images) == 1 and same_image(images[0], png_image(pdf.qr_png(url)))
+
+
 def test_result_template_cannot_reach_attributes(dossier):
     from onestop import pdf
 
