@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 from communes.permissions import current_commune
 from core.phones import normalize_mobile
 from core.text import clean_text
-from onestop import files, notify, permissions
+from onestop import fees, files, notify, permissions
 from onestop.models import (
     DONE_STATES, OPEN_STATES, Channel, Delivery, Dossier, DossierCounter, DossierDocument, DossierEvent, DossierState,
     EventKind, Extension, FormKind, Handler, IssuedForm, OnlineLevel, Payment, PaymentMethod, Procedure, ProcedureStep, Rating,
@@ -632,6 +632,9 @@ def counter_intake(*, user, procedure, applicant: dict, checklist: dict, files: 
     pages = _clean_count(page_count or 0, "page_count", 0, MAX_PAGES, _("Enter the number of pages (0 to %(max)d).") % {"max": MAX_PAGES})
     copies = _clean_count(copy_count or 1, "copy_count", 1, MAX_COPIES, _("Enter the number of copies (1 to %(max)d).") % {"max": MAX_COPIES})
     exempt_reason = clean_text(fee_exempt_reason)[:200]
+    if decision == "receive" and pages < 1 and not exempt_reason and fees.needs_pages(procedure):
+        raise _error(_("Enter the number of pages: the fee of this procedure is counted by the page."),
+                     field="page_count")
     if resident_id not in (None, ""):
         resident_id = _check_resident(resident_id)
     else:

@@ -216,3 +216,16 @@ def test_api_bad_input_is_4xx_with_an_error_body(procedures, people, client_for,
     with in_commune(tule):
         assert Dossier.objects.count() == 2
 
+
+
+def test_a_fee_by_the_page_needs_the_pages(procedures, people, english):
+    """A certified copy is charged by the page: received with no page count it would cost 0 đ."""
+    copy = procedures["CT-01"]
+    with pytest.raises(ValidationError) as exc:
+        services.counter_intake(user=people["onestop_officer"], procedure=copy, applicant=applicant(),
+                                checklist=full_checklist(copy), form_data=form_data_for(copy), page_count=0)
+    assert "counted by the page" in messages(exc.value)["page_count"]
+    assert not Dossier.objects.exists()
+    dossier = services.counter_intake(user=people["onestop_officer"], procedure=copy, applicant=applicant(),
+                                      checklist=full_checklist(copy), form_data=form_data_for(copy), page_count=3)
+    assert dossier.fee_amount == 5000
