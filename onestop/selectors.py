@@ -64,6 +64,7 @@ def normalize_code(code) -> str:
 def lookup(code, phone_last4) -> Dossier | None:
     """The received dossier with this code whose applicant's phone ends with ``phone_last4``;
     None for an unknown code, a wrong phone, or a code locked after too many wrong phones."""
+    typed = str(code or "").strip()
     code = normalize_code(code)
     last4 = _phone_digits(phone_last4)
     if not code or not CODE_RE.match(code) or len(last4) != 4:
@@ -73,7 +74,8 @@ def lookup(code, phone_last4) -> Dossier | None:
     if lookup_failures(code) >= int(settings.XASO_LOOKUP_MAX_FAILURES):
         return None
     dossier = (
-        Dossier.objects.filter(code__iexact=code).exclude(state__in=[DossierState.DRAFT, DossierState.WITHDRAWN])
+        # Exact matches use the unique index (a case-insensitive match would scan the table).
+        Dossier.objects.filter(code__in={code, typed}).exclude(state__in=[DossierState.DRAFT, DossierState.WITHDRAWN])
         .select_related("procedure", "current_step").first()
     )
     expected = _phone_digits(dossier.applicant_phone)[-4:] if dossier is not None else "----"
