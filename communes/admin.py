@@ -1,7 +1,9 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from communes.models import AdministrativeUnit, Commune, Domain, LegacyWard, Membership, SupervisingUnit, UnitStaff, User
+from communes.models import (
+    AdministrativeUnit, Commune, Domain, ExternalIdentity, LegacyWard, Membership, SupervisingUnit, UnitStaff, User,
+)
 from core.admin_site import national_admin
 from django.contrib.auth.admin import UserAdmin
 
@@ -161,3 +163,20 @@ class TotpDeviceAdmin(admin.ModelAdmin):
         for device in queryset.select_related("user"):
             reset_device(device.user, actor=request.user)
         self.message_user(request, _("The selected authenticator apps were reset."))
+
+
+@admin.register(ExternalIdentity, site=national_admin)
+class ExternalIdentityAdmin(admin.ModelAdmin):
+    """Logins through the province's identity provider; deleting a row unlinks the account
+    (the person's next login through the provider makes a new one)."""
+
+    list_display = ["user", "issuer", "subject", "created_at", "last_login_at"]
+    search_fields = ["user__username", "user__full_name", "subject"]
+    fields = list_display
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
