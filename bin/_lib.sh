@@ -6,12 +6,13 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 VENV="${XASO_VENV:-$ROOT/.venv}"
 # Debian packages: gettext compiles the translations; Liberation Serif (Times New Roman metrics,
-# Vietnamese glyphs) sets official documents and signature appearances.
-APT_PACKAGES="${XASO_APT_PACKAGES:-gettext fonts-liberation2}"
+# Vietnamese glyphs) sets official documents and signature appearances; eSpeak NG reads the
+# radio's bulletins in its Vietnamese voices.
+APT_PACKAGES="${XASO_APT_PACKAGES:-gettext fonts-liberation2 espeak-ng}"
 # The browser tests drive Debian's Chromium; the signature tests check signed PDFs with poppler's
 # pdfsig (trusting the demo CA through an NSS database made with certutil) and sign on a SoftHSM
-# PKCS#11 token.
-TEST_APT_PACKAGES="chromium fonts-dejavu-core poppler-utils libnss3-tools softhsm2"
+# PKCS#11 token (OpenSC's pkcs11-tool puts the test keys on it).
+TEST_APT_PACKAGES="chromium fonts-dejavu-core poppler-utils libnss3-tools softhsm2 opensc"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf '\033[31mERROR: %s\033[0m\n' "$*" >&2; exit 1; }

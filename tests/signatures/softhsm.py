@@ -37,6 +37,12 @@ def available() -> bool:
         shutil.which("pkcs11-tool") is not None
 
 
+def require() -> None:
+    """Fail (never skip) when the token software is missing: the PKCS#11 path must be tested."""
+    if not available():
+        pytest.fail("SoftHSM or OpenSC is missing: sudo apt-get install softhsm2 opensc (bin/test installs them)")
+
+
 def _module_loaded() -> bool:
     try:
         import pkcs11
@@ -148,7 +154,6 @@ def default_token() -> SoftHsmToken:
 
 @pytest.fixture(scope="session")
 def softhsm_token() -> SoftHsmToken:
-    """The ``default_token()`` (skips when SoftHSM is not installed)."""
-    if not available():
-        pytest.skip("SoftHSM is not installed")
+    """The ``default_token()`` (fails when SoftHSM is not installed)."""
+    require()
     return default_token()

@@ -470,8 +470,7 @@ def test_pkcs11_token_signs_in_the_request(tule, in_commune, make_user, stored_p
     from tests.signatures import softhsm
     from tests.signatures.conftest import Holder
 
-    if not softhsm.available():
-        pytest.skip("SoftHSM is not installed")
+    softhsm.require()
     module, label, pin, _conf = softhsm.create_token(signing_pki.chairman, token_label="xaso-h4-app", pin="24681357")
     user = make_user("tule.chairman.token", roles={tule: [Role.CHAIRMAN]})
     settings.XASO_PKCS11_MODULES = []

@@ -9,7 +9,7 @@ import pytest
 from signatures import keys, pki
 from signatures.csc import CscClient
 from tests.signatures.csc_server import CscTestServer
-from tests.signatures.softhsm import available, softhsm_token  # noqa: F401
+from tests.signatures.softhsm import softhsm_token  # noqa: F401
 
 try:
     from signatures.pdf import pades
@@ -50,7 +50,6 @@ def validate(pdf: bytes, ca_cert_der: bytes, signer_cert_der: bytes):
 
 
 @needs_pades
-@pytest.mark.skipif(not available(), reason="SoftHSM is not installed")
 @pytest.mark.parametrize("visible", [False, True])
 def test_pdf_signed_with_a_token_key_validates(softhsm_token, visible):
     t = softhsm_token
@@ -122,7 +121,6 @@ def pyhanko_sign(pdf: bytes, key) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.skipif(not available(), reason="SoftHSM is not installed")
 def test_token_key_in_a_pyhanko_cms_signature(softhsm_token):
     t = softhsm_token
     key = keys.Pkcs11Key(t.module_path, t.token_label, t.pin, key_label="signer")

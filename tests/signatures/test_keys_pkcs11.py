@@ -7,9 +7,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from signatures import keys, pki
-from tests.signatures.softhsm import MODULE_PATH, available, create_token, softhsm_token  # noqa: F401
+from tests.signatures.softhsm import MODULE_PATH, create_token, require, softhsm_token  # noqa: F401
 
-pytestmark = pytest.mark.skipif(not available(), reason="SoftHSM is not installed")
+
+
+@pytest.fixture(autouse=True)
+def _token_software():
+    require()
 
 
 @pytest.mark.parametrize("algorithm,make", [("sha256", hashlib.sha256), ("sha384", hashlib.sha384),
