@@ -20,6 +20,19 @@ def current_commune() -> Commune | None:
     return None
 
 
+def members(roles: Iterable[str], commune: Commune | None = None):
+    """Active users holding one of ``roles`` in ``commune`` (the current one by default), by name."""
+    from django.contrib.auth import get_user_model
+
+    commune = commune if commune is not None else current_commune()
+    if commune is None:
+        return get_user_model().objects.none()
+    return get_user_model().objects.filter(
+        is_active=True, memberships__commune=commune, memberships__is_active=True,
+        memberships__role__in=[str(r) for r in roles],
+    ).distinct().order_by("full_name", "username")
+
+
 def roles_for(user, commune: Commune | None = None) -> set[str]:
     commune = commune if commune is not None else current_commune()
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:

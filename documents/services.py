@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communes.models import Commune, SupervisingUnit
-from communes.permissions import OFFICIAL_ROLES, current_commune
+from communes.permissions import OFFICIAL_ROLES, current_commune, members
 from documents import files, numbering, permissions, rendering, signing
 from documents.models import (
     TZ, Confidentiality, DeliveryState, DocumentType, HandlingEvent, IncomingDocument,
@@ -89,25 +89,14 @@ def _locked(model, pk):
     return model.objects.select_for_update().get(pk=pk)
 
 
-def _members(roles):
-    """Active users holding one of ``roles`` in the current commune."""
-    commune = current_commune()
-    if commune is None:
-        return get_user_model().objects.none()
-    return get_user_model().objects.filter(
-        is_active=True, memberships__commune=commune, memberships__is_active=True,
-        memberships__role__in=[str(r) for r in roles],
-    ).distinct().order_by("full_name", "username")
-
-
 def officials():
     """Officials of the current commune (who can receive a document to handle)."""
-    return _members(OFFICIAL_ROLES)
+    return members(OFFICIAL_ROLES)
 
 
 def leaders():
     """The chairman and vice-chairmen of the current commune."""
-    return _members(permissions.LEADERS)
+    return members(permissions.LEADERS)
 
 
 def _official(user_id, field: str):

@@ -8,27 +8,15 @@ import uuid
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from communes.permissions import current_commune
+from communes.permissions import members
 from documents.forms import DayFirstDateField, DayFirstDateTimeField
 from onestop import fees, permissions
 from onestop.models import Delivery, DossierState, PaymentMethod, Procedure
 
 MAX_ITEMS = 30
-
-
-def members(roles):
-    """Active users holding one of ``roles`` in the commune of the current host."""
-    commune = current_commune()
-    if commune is None:
-        return get_user_model().objects.none()
-    return get_user_model().objects.filter(
-        is_active=True, memberships__commune=commune, memberships__is_active=True,
-        memberships__role__in=[str(r) for r in roles],
-    ).distinct().order_by("full_name", "username")
 
 
 def user_choices(users, blank: bool = True):

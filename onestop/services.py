@@ -36,7 +36,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communes.permissions import current_commune
+from communes.permissions import current_commune, members
 from core.phones import normalize_mobile
 from core.text import clean_text
 from onestop import fees, files, notify, permissions
@@ -130,23 +130,12 @@ def _event(dossier, kind, user, *, at=None, note: str = "", public: bool = True,
     )
 
 
-def _members(roles):
-    """Active users holding one of ``roles`` in the current commune."""
-    commune = current_commune()
-    if commune is None:
-        return get_user_model().objects.none()
-    return get_user_model().objects.filter(
-        is_active=True, memberships__commune=commune, memberships__is_active=True,
-        memberships__role__in=[str(r) for r in roles],
-    ).distinct().order_by("full_name", "username")
-
-
 def _member(user_id, roles, field: str, message: str):
     try:
         user_id = int(user_id)
     except (TypeError, ValueError):
         user_id = 0
-    user = _members(roles).filter(pk=user_id).first() if 0 < user_id < 2**63 else None
+    user = members(roles).filter(pk=user_id).first() if 0 < user_id < 2**63 else None
     if user is None:
         raise _error(message, field=field)
     return user
@@ -480,7 +469,7 @@ def _processing_state(dossier) -> str:
 def default_signer():
     """The chairman of the commune, or else a vice-chairman."""
     for role in (permissions.CHAIRMAN, permissions.VICE_CHAIRMAN):
-        user = _members([role]).first()
+        user = members([role]).first()
         if user is not None:
             return user
     return None
@@ -524,7 +513,7 @@ def _signer_for(dossier, user=None):
             return candidate
     previous = (dossier.result_layout or {}).get("signer_id")
     if previous:
-        user = _members(permissions.LEADERS).filter(pk=previous).first()
+        user = members(permissions.LEADERS).filter(pk=previous).first()
         if user is not None:
             return user
     return default_signer()

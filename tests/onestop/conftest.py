@@ -8,6 +8,7 @@ import subprocess
 import pytest
 
 from communes.models import Role
+from tests.documents.conftest import flat, make_pdf  # noqa: F401  (used by the one-stop tests)
 
 TULE_SCHEMA = "c_04630"
 
@@ -49,24 +50,6 @@ def procedures(in_tule):
     return {p.code: p for p in Procedure.objects.filter(is_current=True)}
 
 
-def make_pdf(text: str = "Giấy tờ thử", pages: int = 1) -> bytes:
-    """A small real PDF with Vietnamese text."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfgen import canvas
-
-    from documents.rendering import FONT, register_fonts
-
-    register_fonts()
-    buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4)
-    for page in range(pages):
-        pdf.setFont(FONT, 14)
-        pdf.drawString(100, 700, f"{text} – {page + 1}")
-        pdf.showPage()
-    pdf.save()
-    return buffer.getvalue()
-
-
 def make_png() -> bytes:
     from PIL import Image
 
@@ -93,6 +76,3 @@ def pdftotext(data: bytes) -> str:
     result = subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", "-", "-"], input=data, capture_output=True, check=True)
     return result.stdout.decode("utf-8")
 
-
-def flat(text: str) -> str:
-    return " ".join(text.split())
