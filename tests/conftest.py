@@ -14,6 +14,10 @@ from django.test import Client
 
 from django.conf import settings
 
+from tests.celery_worker import (  # noqa: F401  (fixtures of the durable-job tests, registered once)
+    celery_broker, celery_worker, gateway, gateway_server, live_db, tule_live, worker, worker_env,
+)
+
 # Tests never touch the developer's data: the test database is test_<name>[_gwN].
 # Static files are served from the finders (no collectstatic manifest is needed).
 # Password hashing is slow by design; tests only need it to work.

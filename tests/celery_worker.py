@@ -1,5 +1,7 @@
-"""Fixtures for the durable-jobs tests: a real Celery worker (subprocess) on the test database,
-a Redis database of its own, and a local HTTP server playing the SMS gateway.
+"""Fixtures for the tests of durable jobs (the jobs, notifications and radio tests): a real Celery
+worker (subprocess) on the test database, a Redis database of its own, and a local HTTP server
+playing the SMS gateway. They are registered once, in ``tests/conftest.py``: a second copy of a
+session fixture would reset the Celery app under the first one's feet.
 
 The worker is another process: it cannot see rows inside a test's rolled-back transaction, so
 these tests commit (``live_db``) and delete what they created. (``transactional_db`` is not used:
@@ -27,15 +29,10 @@ from django_tenants.utils import schema_context
 
 from tests.jobs.helpers import TULE_SCHEMA, wait_for
 
-BASE_DIR = Path(__file__).resolve().parents[2]
+BASE_DIR = Path(__file__).resolve().parents[1]
 REDIS_DB = int(os.environ.get("XASO_TEST_REDIS_DB", "5"))
 REDIS_BASE = os.environ.get("XASO_TEST_REDIS_BASE", "redis://127.0.0.1:6379")
 GATEWAY_TOKEN = "test-gateway-token"
-
-
-def pytest_configure(config):
-    # Registered here too, so that --strict-markers accepts it when xdist is disabled (-p no:xdist).
-    config.addinivalue_line("markers", "xdist_group(name): run in one xdist worker")
 
 
 # --- the fake SMS gateway -----------------------------------------------------------------
@@ -155,8 +152,7 @@ def celery_broker():
     url = f"{REDIS_BASE}/{REDIS_DB}"
     queue = f"xaso-test-{uuid.uuid4().hex[:10]}"
     saved = (app.conf.broker_url, app.conf.task_default_queue)
-    app.pool.force_close_all()
-    app._pool = None
+    _reset_producers(app)
     app.conf.broker_url = url
     app.conf.task_default_queue = queue
     client = redis.Redis.from_url(url)
@@ -167,9 +163,17 @@ def celery_broker():
         if queue.encode() in payload:
             client.hdel("unacked", tag)
             client.zrem("unacked_index", tag)
+    _reset_producers(app)
+    app.conf.broker_url, app.conf.task_default_queue = saved
+
+
+def _reset_producers(app) -> None:
+    """Close the connections to the old broker, and forget the producer pool built on them: a
+    message sent before this fixture (by an earlier test) would otherwise leave the app
+    publishing through a closed pool."""
     app.pool.force_close_all()
     app._pool = None
-    app.conf.broker_url, app.conf.task_default_queue = saved
+    app.amqp._producer_pool = None
 
 
 class WorkerProcess:
