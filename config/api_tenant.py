@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("documents.api_urls")),
     path("", include("signatures.api_urls")),
     path("", include("onestop.api_urls")),
+    path("", include("broadcasting.api_urls")),
 ]

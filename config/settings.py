@@ -67,6 +67,7 @@ TENANT_APPS = [
     "signatures",
     "documents",
     "onestop",
+    "broadcasting",
 ]
 if env_bool("XASO_TEST_PROBE_APP"):  # a throwaway tenant app for the provisioning tests
     TENANT_APPS.append("tests.provisioning.probe_app")
@@ -220,6 +221,8 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "jobs.heartbeat", "schedule": 30.0},
     # Every morning, officials are reminded of the documents due soon or overdue in their hands.
     "document-reminders": {"task": "documents.send_reminders", "schedule": crontab(hour=7, minute=0)},
+    # The radio's playlists of the coming slots are built ahead of time, and missing audio rendered.
+    "radio-playlists": {"task": "broadcasting.prepare_playlists", "schedule": crontab(minute="*/15")},
 }
 # Durable jobs: lease length and retry backoff (seconds).
 XASO_JOB_LEASE_SECONDS = int(env("XASO_JOB_LEASE_SECONDS", "60"))
@@ -359,3 +362,33 @@ OIDC_RP_SIGN_ALGO = env("XASO_OIDC_SIGN_ALGO", "RS256")
 OIDC_RP_SCOPES = env("XASO_OIDC_SCOPES", "openid profile email phone")
 XASO_OIDC_ISSUER = env("XASO_OIDC_ISSUER", "")
 XASO_OIDC_PROVIDER_NAME = env("XASO_OIDC_PROVIDER_NAME", "")
+
+# --- Commune radio (broadcasting) ------------------------------------------------------------
+# Default daily windows of a new commune (local time), "HH:MM-HH:MM" separated by commas.
+XASO_RADIO_DEFAULT_SLOTS = env_list("XASO_RADIO_DEFAULT_SLOTS", "05:00-07:30,17:00-19:00")
+# A cluster with no heartbeat for this long shows as offline; heartbeats closer together than
+# XASO_RADIO_HEARTBEAT_MIN_SECONDS are refused (429).
+XASO_RADIO_OFFLINE_SECONDS = int(env("XASO_RADIO_OFFLINE_SECONDS", "600"))
+XASO_RADIO_HEARTBEAT_MIN_SECONDS = int(env("XASO_RADIO_HEARTBEAT_MIN_SECONDS", "20"))
+# Text-to-speech: the engine ("espeak" or "vendor"), the default voice, limits, and the loudness
+# target of every MP3 (EBU R 128 / ATSC A/85 style integrated loudness).
+XASO_TTS_ENGINE = env("XASO_TTS_ENGINE", "espeak")
+XASO_TTS_VOICE = env("XASO_TTS_VOICE", "vi")
+XASO_TTS_MAX_CHARS = int(env("XASO_TTS_MAX_CHARS", "20000"))
+XASO_TTS_TARGET_LUFS = float(env("XASO_TTS_TARGET_LUFS", "-16"))
+XASO_TTS_VENDOR_URL = env("XASO_TTS_VENDOR_URL", "")
+XASO_TTS_VENDOR_KEY = env("XASO_TTS_VENDOR_KEY", "")
+XASO_TTS_VENDOR_TIMEOUT = float(env("XASO_TTS_VENDOR_TIMEOUT", "60"))
+XASO_TTS_VENDOR_MAX_CHARS = int(env("XASO_TTS_VENDOR_MAX_CHARS", "2000"))  # text sent per request
+XASO_TTS_VENDOR_VOICES = env_list("XASO_TTS_VENDOR_VOICES", "")  # "id=label" pairs the vendor offers
+# eSpeak NG: the binary (found on the path when empty), words per minute, seconds per piece.
+XASO_TTS_ESPEAK_BINARY = env("XASO_TTS_ESPEAK_BINARY", "")
+XASO_TTS_ESPEAK_RATE = int(env("XASO_TTS_ESPEAK_RATE", "160"))
+XASO_TTS_ESPEAK_TIMEOUT = float(env("XASO_TTS_ESPEAK_TIMEOUT", "60"))
+# Uploaded bulletins: size and length limits.
+XASO_RADIO_UPLOAD_MAX_BYTES = int(env("XASO_RADIO_UPLOAD_MAX_BYTES", str(30 * 1024 * 1024)))
+XASO_RADIO_UPLOAD_MAX_SECONDS = int(env("XASO_RADIO_UPLOAD_MAX_SECONDS", "1800"))
+# Recordings up to this length are converted during the upload; longer ones by a speech job.
+XASO_RADIO_UPLOAD_INLINE_SECONDS = int(env("XASO_RADIO_UPLOAD_INLINE_SECONDS", "300"))
+# An emergency broadcast interrupts for at least this long (or its audio × repeats, if longer).
+XASO_RADIO_EMERGENCY_MINUTES = int(env("XASO_RADIO_EMERGENCY_MINUTES", "30"))

@@ -12,6 +12,7 @@ urlpatterns = [
     path("documents/", include("documents.urls")),
     path("signatures/", include("signatures.urls")),
     path("onestop/", include("onestop.urls")),
+    path("radio/", include("broadcasting.urls")),
     path("", include("onestop.public_urls")),
     path("admin/", commune_admin.urls),
     path("api/v1/", include("config.api_tenant")),
