@@ -1,0 +1,263 @@
+"""The device API of the loudspeaker clusters (``/api/v1/radio/device/…`` on a commune host).
+
+Every call carries the cluster's token: ``Authorization: Device <token>``. The token is compared
+by its SHA-256 (only the hash is stored); a wrong, revoked or missing token answers 401 with the
+API's error body ``{"code", "detail", "fields"}`` and ``WWW-Authenticate: Device``.
+
+* ``GET playlist/``: the current and next windows with their items (audio URL, duration, offset)
+  and, while an emergency broadcast is active for the cluster, ``interrupt: true`` with the
+  emergency item first in ``items``. The ``ETag`` header covers all of it; a request with
+  ``If-None-Match`` equal to it gets ``304 Not Modified`` and no body.
+* ``GET audio/<key>.mp3``: a ready audio file of the commune; ``Range: bytes=…`` gives
+  ``206 Partial Content`` with ``Content-Range``, an unsatisfiable range ``416``.
+* ``POST heartbeat/``: ``{status, volume (0–100), signal (dBm), firmware}``; more often than
+  every XASO_RADIO_HEARTBEAT_MIN_SECONDS answers ``429`` with ``Retry-After``.
+* ``POST as-run/``: ``[{asset_key, bulletin_id?, started_at, ended_at}, …]`` (or
+  ``{"entries": […]}``); a replayed report stores nothing twice.
+"""
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.files.storage import default_storage
+from django.http import FileResponse, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import AuthenticationFailed, NotFound
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from broadcasting import scheduler, services
+from broadcasting.models import Cluster
+from communes.permissions import current_commune
+
+KEY_REGEX = r"[0-9a-f]{64}"
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+AUDIO_CONTENT_TYPE = "audio/mpeg"
+
+
+class DevicePrincipal:
+    """The user of a device's request: the cluster, not a person."""
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+    is_staff = False
+    is_superuser = False
+    pk = id = None
+
+    def __init__(self, cluster: Cluster):
+        self.cluster = cluster
+
+    def __str__(self) -> str:
+        return f"device:{self.cluster.pk}"
+
+    def roles_in(self, commune) -> set[str]:
+        return set()
+
+
+class DeviceAuthentication(BaseAuthentication):
+    """``Authorization: Device <token>`` → the cluster (``request.auth``)."""
+
+    keyword = "Device"
+
+    def authenticate(self, request):
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        parts = header.split()
+        if not parts or parts[0].lower() != self.keyword.lower():
+            return None
+        if len(parts) != 2:
+            raise AuthenticationFailed(_("The device token is missing or has spaces in it."))
+        cluster = services.device_for_token(parts[1])
+        if cluster is None:
+            raise AuthenticationFailed(_("This device token is not valid or has been revoked."))
+        return DevicePrincipal(cluster), cluster
+
+    def authenticate_header(self, request):
+        return f'{self.keyword} realm="radio"'
+
+
+class DeviceAuthenticationScheme(OpenApiAuthenticationExtension):
+    """The device token in the OpenAPI schema."""
+
+    target_class = "broadcasting.device_api.DeviceAuthentication"
+    name = "deviceToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "Device <token> (the cluster's token, shown once when issued)"}
+
+
+class IsDevice(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        return isinstance(request.auth, Cluster)
+
+
+class DeviceView(APIView):
+    """A device endpoint: the cluster's token only (no session, no user token), commune hosts only."""
+
+    authentication_classes = [DeviceAuthentication]
+    permission_classes = [IsDevice]
+    throttle_classes: list = []
+    parser_classes = [JSONParser]
+
+    def initial(self, request, *args, **kwargs):
+        if "commune_code" in self.kwargs or current_commune() is None:
+            raise NotFound(_("Not found."))
+        super().initial(request, *args, **kwargs)
+
+    @property
+    def cluster(self) -> Cluster:
+        return self.request.auth
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    if not header:
+        return False
+    for candidate in header.split(","):
+        candidate = candidate.strip()
+        if candidate == "*":
+            return True
+        if candidate.startswith("W/"):
+            candidate = candidate[2:]
+        if candidate.strip('"') == etag:
+            return True
+    return False
+
+
+def audio_url(request, key: str) -> str:
+    return request.build_absolute_uri(reverse("radio-device-audio", kwargs={"key": key}))
+
+
+class DevicePlaylistView(DeviceView):
+    """The current and next windows of the cluster (and the emergency broadcast, if any)."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("If-None-Match", str, location=OpenApiParameter.HEADER, required=False)],
+        responses={200: OpenApiTypes.OBJECT, 304: OpenApiResponse(description="Not modified")},
+    )
+    def get(self, request, *args, **kwargs):
+        state = scheduler.DeviceState(self.cluster)
+        quoted = f'"{state.etag}"'
+        if _etag_matches(request.headers.get("If-None-Match", ""), state.etag):
+            response = HttpResponse(status=status.HTTP_304_NOT_MODIFIED)
+        else:
+            body = state.body()
+            for item in body["items"] + body["emergencies"] + [i for s in body["slots"] for i in s["items"]]:
+                if item.get("asset_key") and "url" not in item:
+                    item["url"] = audio_url(request, item["asset_key"]) if item.get("ready", True) else None
+            response = JsonResponse(body, json_dumps_params={"ensure_ascii": False})
+        response["ETag"] = quoted
+        response["Cache-Control"] = "private, no-cache"
+        return response
+
+
+def _range_not_satisfiable(size: int) -> HttpResponse:
+    detail = _("The requested range is not within the file (%(size)s bytes).") % {"size": size}
+    response = JsonResponse({"code": "range_not_satisfiable", "detail": detail, "fields": {}}, status=416)
+    response["Content-Range"] = f"bytes */{size}"
+    return response
+
+
+def parse_range(header: str, size: int):
+    """(start, end) inclusive of a single ``bytes=`` range; None to send the whole file; "bad"
+    when the range cannot be satisfied."""
+    header = (header or "").strip()
+    if not header or not header.lower().startswith("bytes="):
+        return None  # no range, or a unit we do not know: the whole file (RFC 9110 §14.2)
+    if "," in header:
+        return None  # several ranges: the whole file
+    match = _RANGE.match(header.replace(" ", ""))
+    if match is None or (match.group(1) == "" and match.group(2) == ""):
+        return "bad"
+    first, last = match.group(1), match.group(2)
+    if first == "":
+        length = int(last)
+        if length == 0 or size == 0:
+            return "bad"
+        return max(0, size - length), size - 1
+    start = int(first)
+    end = int(last) if last else size - 1
+    if start >= size or end < start:
+        return "bad"
+    return start, min(end, size - 1)
+
+
+class DeviceAudioView(DeviceView):
+    """An audio file (MP3) of the commune, whole or a byte range."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("Range", str, location=OpenApiParameter.HEADER, required=False)],
+        responses={(200, AUDIO_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY),
+                   (206, AUDIO_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY),
+                   416: OpenApiResponse(OpenApiTypes.OBJECT)},
+    )
+    def get(self, request, key=None, *args, **kwargs):
+        asset = scheduler.ready_asset(key)
+        if asset is None or not default_storage.exists(asset.file):
+            raise NotFound(_("There is no such audio."))
+        size = default_storage.size(asset.file)
+        etag = f'"{asset.key}"'
+        wanted = parse_range(request.headers.get("Range", ""), size)
+        if_range = request.headers.get("If-Range", "")
+        if wanted is not None and if_range and if_range.strip() != etag:
+            wanted = None  # the file changed since the device's copy: send it whole
+        if wanted == "bad":
+            return _range_not_satisfiable(size)
+        if wanted is None:
+            response = FileResponse(default_storage.open(asset.file, "rb"), content_type=AUDIO_CONTENT_TYPE)
+            response["Content-Length"] = str(size)
+        else:
+            start, end = wanted
+            with default_storage.open(asset.file, "rb") as handle:
+                handle.seek(start)
+                data = handle.read(end - start + 1)
+            response = HttpResponse(data, status=status.HTTP_206_PARTIAL_CONTENT, content_type=AUDIO_CONTENT_TYPE)
+            response["Content-Range"] = f"bytes {start}-{end}/{size}"
+            response["Content-Length"] = str(len(data))
+        response["Accept-Ranges"] = "bytes"
+        response["ETag"] = etag
+        response["Cache-Control"] = "private, max-age=31536000, immutable"
+        return response
+
+
+def device_refusal(exc: DjangoValidationError) -> Response:
+    from broadcasting.api import refusal
+
+    return refusal(exc)
+
+
+class DeviceHeartbeatView(DeviceView):
+    """The device is alive (status, volume, signal, firmware)."""
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT, 429: OpenApiTypes.OBJECT})
+    def post(self, request, *args, **kwargs):
+        try:
+            beat = services.record_heartbeat(cluster=self.cluster, data=request.data)
+        except DjangoValidationError as exc:
+            return device_refusal(exc)
+        return Response({"received_at": beat.at, "next_after_seconds": services.heartbeat_min_seconds(),
+                         "offline_after_seconds": scheduler.offline_seconds()}, status=status.HTTP_201_CREATED)
+
+
+class DeviceAsRunView(DeviceView):
+    """What the device played, from when to when (the as-run log)."""
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request, *args, **kwargs):
+        data = request.data
+        entries = data.get("entries") if isinstance(data, dict) else data
+        try:
+            stored = services.record_as_run(cluster=self.cluster, entries=entries)
+        except DjangoValidationError as exc:
+            return device_refusal(exc)
+        return Response({"received": len(entries), "stored": stored, "at": timezone.now()})
