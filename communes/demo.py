@@ -123,6 +123,7 @@ def seed(out=print, households: int | None = None) -> dict:
     _documents(communes, out)
     citizen, _ = _user("congdan", "Hoàng Văn Nam", phone="0912345678", email="congdan@example.vn")
     _onestop(communes, citizen, out)
+    _radio(communes, out)
     return {"communes": communes, "staff": staff, "token": token.key, "admin": admin, "citizen": citizen}
 
 
@@ -181,3 +182,20 @@ def _documents(communes: list[Commune], out) -> None:
                 run_signing_jobs(commune)
             issued = OutgoingDocument.objects.filter(state="issued").exclude(issued_pdf="").count()
         out(f"  {commune}: {made['incoming']} incoming and {made['outgoing']} outgoing documents ({issued} issued and signed)")
+
+
+def _radio(communes: list[Commune], out) -> None:
+    """The commune radio: loudspeaker clusters in the villages, the daily slots, a week of
+    bulletins read by eSpeak NG, heartbeats (some clusters offline) and the as-run log."""
+    from broadcasting import demo as radio_demo
+
+    for commune in communes:
+        officials = {
+            m.role: m.user for m in Membership.objects.filter(commune=commune, is_active=True).select_related("user")
+        }
+        made = radio_demo.populate(commune, officials)
+        if made:
+            bulletins = made["bulletins"]
+            out(f"  {commune}: {made['clusters']} loudspeaker clusters in {made['villages']} villages "
+                f"({made['offline']} offline), {bulletins['approved']} approved bulletins "
+                f"({bulletins['with_audio']} with audio), {made['as_run']} plays in the as-run log")
