@@ -43,6 +43,8 @@ from broadcasting.models import (
     Pronunciation, Slot, SlotException,
 )
 from core.text import clean_text
+from core.validation import error_code  # noqa: F401  (the API reads it here)
+from core.validation import refuse as _error
 
 logger = logging.getLogger(__name__)
 
@@ -62,21 +64,6 @@ _TIME = re.compile(r"^\s*([01]?\d|2[0-3])[:hH]([0-5]\d)\s*$")
 
 
 # --- small helpers -------------------------------------------------------------------------------
-
-def _error(message, code: str = "invalid", field: str | None = None) -> ValidationError:
-    if field:
-        return ValidationError({field: [ValidationError(message, code=code)]})
-    return ValidationError(message, code=code)
-
-
-def error_code(exc: ValidationError) -> str:
-    """The first code of a ValidationError (for the API's error body)."""
-    errors = exc.error_list if not hasattr(exc, "error_dict") else [e for errs in exc.error_dict.values() for e in errs]
-    for error in errors:
-        if error.code:
-            return error.code
-    return "invalid"
-
 
 class _Errors:
     """Collects field errors so one answer names every bad field."""

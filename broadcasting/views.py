@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import datetime
 import math
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
@@ -30,6 +28,7 @@ from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from communes.permissions import page_guard
 from broadcasting import audio_services, forms, permissions, scheduler, selectors, services
 from broadcasting import reports as radio_reports
 from broadcasting.models import (
@@ -44,20 +43,8 @@ EDITABLE_STATES = (BulletinState.DRAFT, BulletinState.REJECTED)
 
 # --- helpers ------------------------------------------------------------------------------------
 
-def page_requires(action: str):
-    """Page decorator: log in first, then a role for ``action`` in the commune of the host."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            permissions.require(request.user, action)
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
+# Page decorator: log in first, then a role for the action in the commune of the host.
+page_requires = page_guard(permissions.require)
 
 
 def _can(user) -> dict:

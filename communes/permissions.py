@@ -54,3 +54,27 @@ def supervises(user, commune: Commune | None) -> bool:
 def require_roles(user, roles: Iterable[str], commune: Commune | None = None) -> None:
     if not has_any_role(user, roles, commune):
         raise PermissionDenied
+
+
+def page_guard(require):
+    """Make ``page_requires(action)`` for an app whose ``require(user, action)`` raises
+    PermissionDenied: a page decorator that sends an anonymous visitor to the login page, then
+    asks for the action's role in the commune of the host."""
+    from functools import wraps
+
+    from django.contrib.auth.views import redirect_to_login
+
+    def page_requires(action: str):
+        def decorator(view):
+            @wraps(view)
+            def wrapped(request, *args, **kwargs):
+                if not request.user.is_authenticated:
+                    return redirect_to_login(request.get_full_path())
+                require(request.user, action)
+                return view(request, *args, **kwargs)
+
+            return wrapped
+
+        return decorator
+
+    return page_requires

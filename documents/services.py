@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from communes.models import Commune, SupervisingUnit
 from communes.permissions import OFFICIAL_ROLES, current_commune, members
+from core.validation import error_code, refuse  # noqa: F401  (error_code: the API reads it here)
 from documents import files, numbering, permissions, rendering, signing
 from documents.models import (
     TZ, Confidentiality, DeliveryState, DocumentType, HandlingEvent, IncomingDocument,
@@ -48,18 +49,6 @@ ARRIVAL_CLOCK_SKEW = datetime.timedelta(minutes=10)
 
 
 # --- small helpers -----------------------------------------------------------------------------
-
-def refuse(message, code: str = "invalid", field: str | None = None) -> ValidationError:
-    return ValidationError({field: [ValidationError(message, code=code)]} if field else ValidationError(message, code=code))
-
-
-def error_code(exc: ValidationError) -> str:
-    """The first code of a ValidationError (for the API's error body)."""
-    for error in exc.error_list if not hasattr(exc, "error_dict") else [e for errs in exc.error_dict.values() for e in errs]:
-        if error.code:
-            return error.code
-    return "invalid"
-
 
 def _wrong_state(doc) -> ValidationError:
     return refuse(

@@ -39,6 +39,8 @@ from django.utils.translation import gettext as _
 from communes.permissions import current_commune, members
 from core.phones import normalize_mobile
 from core.text import clean_text
+from core.validation import error_code  # noqa: F401  (the API reads it here)
+from core.validation import refuse as _error
 from onestop import fees, files, notify, permissions
 from onestop.models import (
     DONE_STATES, OPEN_STATES, Channel, Delivery, Dossier, DossierCounter, DossierDocument, DossierEvent, DossierState,
@@ -70,21 +72,6 @@ EDITABLE_STATES = (DossierState.DRAFT, DossierState.INCOMPLETE)
 
 
 # --- small helpers -----------------------------------------------------------------------------
-
-def _error(message, code: str = "invalid", field: str | None = None) -> ValidationError:
-    if field:
-        return ValidationError({field: [ValidationError(message, code=code)]})
-    return ValidationError(message, code=code)
-
-
-def error_code(exc: ValidationError) -> str:
-    """The first code of a ValidationError (for the API's error body)."""
-    errors = exc.error_list if not hasattr(exc, "error_dict") else [e for errs in exc.error_dict.values() for e in errs]
-    for error in errors:
-        if error.code:
-            return error.code
-    return "invalid"
-
 
 def _wrong_state(dossier) -> ValidationError:
     return _error(

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import datetime
 import mimetypes
-from functools import wraps
 from itertools import islice
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
@@ -29,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from communes.permissions import page_guard
 from communes.second_factor import is_verified, requires_second_factor
 from core.text import fold
 from onestop import fees, forms, pdf, permissions, registers, selectors, services, statistics, vietqr
@@ -48,20 +47,8 @@ PDF = "application/pdf"
 
 # --- helpers ------------------------------------------------------------------------------------
 
-def page_requires(action: str):
-    """Page decorator: log in first, then a role for ``action`` in the commune of the host."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            permissions.require(request.user, action)
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
+# Page decorator: log in first, then a role for the action in the commune of the host.
+page_requires = page_guard(permissions.require)
 
 
 def _nav(user) -> dict:
