@@ -587,7 +587,7 @@ def create_cluster(*, user, data: dict) -> tuple[Cluster, str]:
         token = _new_token(cluster)
         _save_cluster(cluster)
         ensure_default_slots()
-    logger.info("Radio cluster %s created by user %s", cluster.pk, getattr(user, "pk", None))
+    logger.debug("Radio cluster %s created by user %s", cluster.pk, getattr(user, "pk", None))
     return cluster, token
 
 
