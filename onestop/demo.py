@@ -223,19 +223,46 @@ def _checklist(procedure) -> dict:
     return {r.pk: True for r in procedure.requirements.all()}
 
 
+# Plausible answers for the catalogue's application fields, by the field's name.
+TEXT_ANSWERS = {
+    "ethnicity": ["Thái", "Kinh", "Mường", "Mông"],
+    "relationship": ["Cha", "Mẹ", "Ông nội"],
+    "place": ["Trạm Y tế xã Tú Lệ", "Bệnh viện Đa khoa khu vực Nghĩa Lộ"],
+    "residence": ["Bản Lướt, xã Tú Lệ", "Bản Phạ, xã Tú Lệ"],
+    "id_number": ["015090123456", "015195004321"],
+    "cause": ["Bệnh già"],
+    "purpose": ["Bổ sung hồ sơ đăng ký kết hôn", "Nộp hồ sơ xin việc"],
+    "document_name": ["Bằng tốt nghiệp trung học phổ thông", "Giấy khai sinh"],
+    "original_record": ["Giấy khai sinh"],
+    "number": ["25", "112"],
+    "reason": ["Thông tin trong giấy tờ bị ghi sai so với hồ sơ gốc."],
+    "content": ["Ngày sinh: 12/03/1990"],
+    "description": ["Xe máy Honda Wave, giấy đăng ký xe số 021345"],
+    "parties": ["Ông Lò Văn An và bà Hà Thị Bình"],
+}
+
+
+def _answer(name: str, rng) -> str:
+    for key, answers in TEXT_ANSWERS.items():
+        if key in name:
+            return rng.choice(answers)
+    return _name(rng) if name.endswith("name") else "Bản Lướt, xã Tú Lệ"
+
+
 def _form_data(procedure, rng) -> dict:
     data = {}
     for spec in procedure.form_fields or []:
         kind, name = spec.get("type", "text"), spec["name"]
         if spec.get("choices"):
-            choice = spec["choices"][0]
+            choice = rng.choice(spec["choices"])
             data[name] = choice[0] if isinstance(choice, (list, tuple)) else choice
         elif kind == "date":
-            data[name] = (timezone.localdate() - datetime.timedelta(days=rng.randint(3, 40))).strftime("%d/%m/%Y")
+            days = rng.randint(3, 40) if "child" in name or name in ("death_date", "registration_date") else rng.randint(7000, 25000)
+            data[name] = (timezone.localdate() - datetime.timedelta(days=days)).strftime("%d/%m/%Y")
         elif kind == "number":
             data[name] = "1"
         else:
-            data[name] = _name(rng) if "name" in name else "Bản Lướt"
+            data[name] = _answer(name, rng)
     return data
 
 
