@@ -468,7 +468,13 @@ def _detail(request, dossier, bound=None, status=200):
 
 @page_requires("dossier.read")
 def dossier_detail(request, pk):
-    return _detail(request, _dossier(request, pk))
+    dossier = _dossier(request, pk)
+    # The page shows the applicant's personal data (ID number, phone): every read is logged.
+    population_services.log_access(
+        request.user, action=AccessLog.Action.VIEW, channel="page", object_type="onestop.dossier",
+        object_id=dossier.pk, description=dossier.code or "",
+    )
+    return _detail(request, dossier)
 
 
 def _run_action(request, dossier, action: str, data: dict) -> str:

@@ -279,6 +279,19 @@ def test_detail_shows_only_the_actions_of_the_role(received, people, client_for)
     assert "Trần Văn Lâm" in hand_over and "Đinh Văn Khánh" in hand_over and "Lò Văn Thành" not in hand_over
 
 
+def test_every_read_of_a_dossier_page_is_logged(received, people, client_for, in_commune, tule):
+    """The page shows the applicant's ID number and phone: who read it, and when, is kept."""
+    from population.models import AccessLog
+
+    for role in ("onestop_officer", "chairman"):
+        assert client_for(HOST, people[role]).get(f"/onestop/dossiers/{received.pk}/").status_code == 200
+    with in_commune(tule):
+        reads = AccessLog.objects.filter(object_type="onestop.dossier", object_id=str(received.pk), channel="page")
+        assert sorted(reads.values_list("username", flat=True)) == sorted(
+            [people["onestop_officer"].username, people["chairman"].username])
+        assert all(log.action == AccessLog.Action.VIEW and log.description == received.code for log in reads)
+
+
 def test_wrong_role_post_is_403_and_changes_nothing(received, people, client_for, tule):
     from onestop.models import Dossier
 
