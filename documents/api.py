@@ -29,6 +29,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from communes.models import SupervisingUnit
+from communes.second_factor import SecondFactorVerified
 from core.api import CommuneScopedMixin
 from documents import exchange, files, numbering, registers, selectors, services
 from documents.models import (
@@ -360,6 +361,10 @@ class OutgoingSerializer(serializers.ModelSerializer):
 
 # --- view sets ----------------------------------------------------------------------------------
 
+# Signing with a session needs a login confirmed by the second factor (tokens are outside it).
+SIGNING_PERMISSIONS = [IsAuthenticated, ApiPermission, SecondFactorVerified]
+
+
 class DocumentsViewSet(CommuneScopedMixin, viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, ApiPermission]
     lookup_value_regex = ID_REGEX
@@ -570,7 +575,7 @@ class OutgoingViewSet(DocumentsViewSet, mixins.ListModelMixin, mixins.RetrieveMo
                         serializer_class=OutgoingSerializer)
 
     @extend_schema(request=PinSerializer, responses={202: OutgoingSerializer})
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], permission_classes=SIGNING_PERMISSIONS)
     def sign(self, request, pk=None):
         """The leader's signature: requested now, applied by a signing job."""
         data = self.input(PinSerializer)
@@ -582,14 +587,14 @@ class OutgoingViewSet(DocumentsViewSet, mixins.ListModelMixin, mixins.RetrieveMo
         return Response(OutgoingSerializer(doc, context=self.get_serializer_context()).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=PinSerializer, responses=OutgoingSerializer)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], permission_classes=SIGNING_PERMISSIONS)
     def issue(self, request, pk=None):
         """Number and date (committed at once), then the agency's signature."""
         data = self.input(PinSerializer)
         return self.run(services.issue, self.get_object(), request.user, data["pin"], serializer_class=OutgoingSerializer)
 
     @extend_schema(request=PinSerializer, responses=OutgoingSerializer)
-    @action(detail=True, methods=["post"], url_path="agency-sign")
+    @action(detail=True, methods=["post"], permission_classes=SIGNING_PERMISSIONS, url_path="agency-sign")
     def agency_sign(self, request, pk=None):
         data = self.input(PinSerializer)
         return self.run(services.apply_agency_signature, self.get_object(), request.user, data["pin"],

@@ -18,6 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from communes.second_factor import SecondFactorVerified
 from core.api import CommuneScopedMixin
 from signatures import permissions, selectors, services
 from signatures.models import CertificateKind, ImageKind, SignatureImage, SigningCertificate, SigningJob
@@ -204,6 +205,12 @@ class SigningJobViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin)
 
     def get_queryset(self):
         return selectors.visible_jobs(self.request.user, self.commune)
+
+    def get_permissions(self):
+        # Signing with a session needs a login confirmed by the second factor.
+        if self.action == "create":
+            return [*super().get_permissions(), SecondFactorVerified()]
+        return super().get_permissions()
 
     def get_object(self):
         job = super().get_object()

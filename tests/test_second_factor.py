@@ -360,3 +360,23 @@ def test_drf_permission(db, chairman, make_user):
     assert permission.has_permission(FakeRequest(chairman, TokenAuthentication()), None)
     specialist = make_user("cv2", roles={chairman.memberships.first().commune: [Role.SPECIALIST]})
     assert permission.has_permission(FakeRequest(specialist, SessionAuthentication()), None)
+
+
+@pytest.mark.parametrize("role, url", [
+    (Role.CHAIRMAN, "/api/v1/documents/outgoing/999999/sign/"),
+    (Role.CLERK, "/api/v1/documents/outgoing/999999/issue/"),
+    (Role.CLERK, "/api/v1/documents/outgoing/999999/agency-sign/"),
+    (Role.CHAIRMAN, "/api/v1/signatures/jobs/"),
+    (Role.CHAIRMAN, "/api/v1/onestop/dossiers/999999/sign-leader/"),
+    (Role.CLERK, "/api/v1/onestop/dossiers/999999/sign-agency/"),
+])
+def test_signing_through_the_api_needs_a_confirmed_session(db, tule, make_user, client_for, role, url):
+    """The signing endpoints refuse a session that skipped the code (logged in through the admin's
+    login page, or given the role since); the same call from a confirmed session gets past the
+    check (to a 404 or a validation error here: there is nothing to sign)."""
+    signer = make_user(f"signer_{role}", roles={tule: [role]})
+    enrolled(signer)
+    unconfirmed = client_for(HOST, signer).post(url, {"pin": "123456"}, content_type="application/json")
+    assert unconfirmed.status_code == 403 and unconfirmed.json()["code"] == "second_factor_required", unconfirmed.content
+    confirmed = client_for(HOST, signer, second_factor=True).post(url, {"pin": "123456"}, content_type="application/json")
+    assert confirmed.status_code in (400, 404), confirmed.content
