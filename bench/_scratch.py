@@ -75,3 +75,35 @@ def scratch_database(name: str):
 
             connections.close_all()
         admin_sql(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(url: str, port: int, *, workers: int, media: str, settings_module: str, host: str,
+                   ready_path: str = "/bench/minimal/") -> subprocess.Popen:
+    """gunicorn (sync workers, as deployed) on the scratch database, with the benchmark's settings
+    module from ``bench/``; returns once ``ready_path`` answers on ``host``."""
+    import requests
+
+    bench_dir = Path(__file__).resolve().parent
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": settings_module, "XASO_MEDIA_ROOT": media,
+           "PYTHONPATH": f"{bench_dir}{os.pathsep}{ROOT}", "LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--log-level", "warning"], cwd=ROOT, env=env,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}{ready_path}", headers={"Host": host}, timeout=10).ok:
+                return process
+        except requests.RequestException:
+            time.sleep(0.3)
+    process.kill()
+    raise SystemExit("The server did not start")

@@ -29,22 +29,16 @@ import argparse
 import datetime
 import itertools
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 
 import requests
-from _scratch import scratch_database, summary
+from _scratch import free_port, scratch_database, start_gunicorn, summary
 
 SCRATCH = "xaso_bench_broadcast"
 HOST = "tule.bench.test"
-BENCH_DIR = Path(__file__).resolve().parent
-ROOT = BENCH_DIR.parent
 VILLAGES = ("Bản Lướt", "Bản Phạ", "Bản Chao", "Khau Thán", "Nà Lóng", "Tà Chơ", "Sài Lương", "Nậm Lành", "Bản Đồng")
 
 BULLETINS = [
@@ -64,30 +58,6 @@ TYPICAL = (
     "Mọi thắc mắc xin liên hệ Trạm Y tế, số điện thoại 0912 345 678, hoặc bộ phận một cửa của UBND xã. "
     "Đài truyền thanh xã xin thông báo để bà con được biết và thực hiện."
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(url: str, port: int, workers: int, media: str) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "broadcast_server", "XASO_MEDIA_ROOT": media,
-           "PYTHONPATH": f"{BENCH_DIR}{os.pathsep}{ROOT}", "LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--log-level", "warning"], cwd=ROOT, env=env,
-    )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/bench/minimal/", headers={"Host": HOST}, timeout=10).ok:
-                return process
-        except requests.RequestException:
-            time.sleep(0.3)
-    process.kill()
-    raise SystemExit("The server did not start")
 
 
 def drive(name: str, make_request, *, clients: int, seconds: float, accept=(200,)) -> dict:
@@ -212,7 +182,7 @@ def run(url: str, options, media: str) -> None:
           flush=True)
 
     port = free_port()
-    server = start_server(url, port, options.workers, media)
+    server = start_gunicorn(url, port, workers=options.workers, media=media, settings_module="broadcast_server", host=HOST)
     try:
         base = f"http://127.0.0.1:{port}"
         headers = {"Host": HOST}

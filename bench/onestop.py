@@ -21,46 +21,15 @@ the baseline measured in the same run.
 from __future__ import annotations
 
 import argparse
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import requests
-from _scratch import scratch_database, summary
+from _scratch import free_port, scratch_database, start_gunicorn, summary
 
 SCRATCH = "xaso_bench_onestop"
 HOST = "tule.bench.test"
-BENCH_DIR = Path(__file__).resolve().parent
-ROOT = BENCH_DIR.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(url: str, port: int, workers: int, media: str) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "onestop_server", "XASO_MEDIA_ROOT": media,
-           "PYTHONPATH": f"{BENCH_DIR}{os.pathsep}{ROOT}", "LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--log-level", "warning"], cwd=ROOT, env=env,
-    )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/bench/minimal/", headers={"Host": HOST}, timeout=2).ok:
-                return process
-        except requests.ConnectionError:
-            time.sleep(0.3)
-    process.kill()
-    raise SystemExit("The server did not start")
 
 
 def drive(name: str, make_request, *, clients: int, seconds: float) -> dict:
@@ -130,7 +99,7 @@ def run(url: str, options) -> None:
 
     port = free_port()
     with tempfile.TemporaryDirectory() as media:
-        server = start_server(url, port, options.workers, media)
+        server = start_gunicorn(url, port, workers=options.workers, media=media, settings_module="onestop_server", host=HOST)
         try:
             base = f"http://127.0.0.1:{port}"
             headers = {"Host": HOST}
