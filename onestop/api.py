@@ -42,6 +42,7 @@ from rest_framework.views import APIView
 from communes.permissions import current_commune
 from communes.second_factor import SecondFactorVerified
 from core.api import CommuneScopedMixin
+from core.http import client_ip
 from onestop import files as dossier_files
 from onestop import permissions, selectors, services, statistics
 from onestop.models import Channel, Delivery, Dossier, DossierState, FormKind, PaymentMethod, Procedure
@@ -79,12 +80,6 @@ def _require_commune():
         raise NotFound(_("Not found."))
 
 
-def client_ip(request) -> str:
-    from signatures.verify_views import client_ip as ip
-
-    return ip(request) or "unknown"
-
-
 # --- permissions and throttles -------------------------------------------------------------------
 
 class OnestopPermission(BasePermission):
@@ -117,7 +112,7 @@ class LookupThrottle(SimpleRateThrottle):
         return getattr(settings, "XASO_LOOKUP_RATE", "20/hour") or None
 
     def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request) or "unknown"}
 
 
 # --- serializers -------------------------------------------------------------------------------

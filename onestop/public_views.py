@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import posixpath
 import time
 import uuid
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import caches
@@ -37,6 +37,7 @@ from django.views.decorators.http import require_POST
 
 from core.text import fold
 from onestop import files
+from onestop.api import LookupThrottle
 from onestop.models import (
     DONE_STATES, Dossier, DossierState, FormKind, Handler, IssuedForm, OnlineLevel, Procedure,
     RequiredDocument, Sector, SupplementPause, TimeUnit,
@@ -116,48 +117,10 @@ def search_procedures(queryset, query: str):
         return list(queryset)
     found = []
     for procedure in queryset:
-        haystack = fold(" ".join([
-            procedure.code, procedure.national_code, procedure.name, procedure.sector.name, procedure.search_text or "",
-        ]))
-        if all(word in haystack for word in words):
+        # search_text is the folded code, national code, name and sector (kept by Procedure.save).
+        if all(word in procedure.search_text for word in words):
             found.append(procedure)
     return found
-
-
-def client_address(request) -> str:
-    from signatures.verify_views import client_ip
-
-    return client_ip(request) or "unknown"
-
-
-def parse_rate(rate) -> tuple[int, int] | None:
-    """'20/hour' → (20, 3600); empty → None (no limit)."""
-    if not rate:
-        return None
-    count, _slash, period = str(rate).partition("/")
-    seconds = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60,
-               "h": 3600, "hour": 3600, "d": 86400, "day": 86400}.get(period.strip().lower())
-    if seconds is None:
-        raise ValueError(f"unknown rate period in {rate!r}")
-    return int(count), seconds
-
-
-def lookup_allowed(request) -> tuple[bool, int]:
-    """Count one lookup of this client address; (allowed, seconds until the window ends)."""
-    rate = parse_rate(getattr(settings, "XASO_LOOKUP_RATE", "20/hour"))
-    if rate is None:
-        return True, 0
-    limit, period = rate
-    now = int(time.time())
-    key = f"onestop:lookup-client:{client_address(request)}:{now // period}"
-    cache = caches["shared"]
-    cache.add(key, 0, timeout=period + 5)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=period + 5)
-        count = 1
-    return count <= limit, period - now % period
 
 
 def _own_dossier(request, pk) -> Dossier:
@@ -591,7 +554,10 @@ def lookup(request):
     if request.method != "POST":
         form = LookupForm(initial={"code": (request.GET.get("code") or "").strip()[:40]})
         return render(request, "onestop/public/lookup.html", {"form": form})
-    allowed, retry_after = lookup_allowed(request)
+    # The same budget per client address as the API's lookups (one throttle, shared cache).
+    throttle = LookupThrottle()
+    allowed = throttle.allow_request(request, None)
+    retry_after = 0 if allowed else max(1, math.ceil(throttle.wait() or 1))
     if not allowed:
         response = render(request, "onestop/public/throttled.html", {"minutes": max(1, (retry_after + 59) // 60)}, status=429)
         response["Retry-After"] = str(retry_after)

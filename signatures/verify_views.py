@@ -27,10 +27,10 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from core.http import client_ip
 from signatures import verify_report
 from truststore import services as truststore
 
@@ -43,19 +43,6 @@ HEADER_WINDOW = 1024  # the %PDF- header may follow a little junk, as readers ac
 
 def max_bytes() -> int:
     return int(settings.XASO_PDF_MAX_BYTES)
-
-
-def client_ip(request) -> str | None:
-    """The client's address: REMOTE_ADDR, or the address a configured number of trusted proxies
-    saw (REST_FRAMEWORK NUM_PROXIES). An X-Forwarded-For header alone is never believed."""
-    remote = request.META.get("REMOTE_ADDR") or None
-    proxies = api_settings.NUM_PROXIES
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
-    if proxies and forwarded:
-        addresses = [a.strip() for a in forwarded.split(",") if a.strip()]
-        if addresses:
-            return addresses[-min(proxies, len(addresses))]
-    return remote
 
 
 class VerifyThrottle(SimpleRateThrottle):
