@@ -423,6 +423,14 @@ def second_factor_required(view_func):
     return wrapped
 
 
+def confirmation_redirect(request, next_url: str):
+    """For an action that signs: a redirect to the code page (coming back to ``next_url``, a page
+    that answers GET) when the user needs the second factor and the session lacks it; else None."""
+    if requires_second_factor(request.user) and not is_verified(request):
+        return HttpResponseRedirect(f"{reverse('second_factor')}?{urlencode({'next': next_url})}")
+    return None
+
+
 class SecondFactorVerified(BasePermission):
     """DRF permission: a session-authenticated call by a user who needs the second factor must
     come from a verified session. Token-authenticated calls are not covered (tokens are issued

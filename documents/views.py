@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from communes.second_factor import is_verified, requires_second_factor
+from communes.second_factor import confirmation_redirect
 from documents import files, forms, numbering, permissions, registers, selectors, services
 from documents.models import (
     IncomingAttachment, IncomingDocument, IncomingState, OutgoingAttachment, OutgoingDocument, SigningAuthority,
@@ -382,9 +382,12 @@ def outgoing_action(request, pk, action):
         return _outgoing_detail(request, doc, (action, form), status=400)
     data = form.cleaned_data if form else {}
     user = request.user
-    if action in PIN_ACTIONS and requires_second_factor(user) and not is_verified(request):
-        # Signing needs a session opened with the second factor (TOTP), not the password alone.
-        return redirect(f"{reverse('second_factor')}?{urlencode({'next': request.get_full_path()})}")
+    if action in PIN_ACTIONS:
+        # Signing needs a session opened with the second factor (TOTP), not the password alone;
+        # after the code the official comes back to the document's page (the action is POST only).
+        confirm = confirmation_redirect(request, reverse("documents:outgoing-detail", args=[doc.pk]))
+        if confirm is not None:
+            return confirm
     try:
         if action == "attachment":
             services.add_attachment(doc, user=user, upload=data["file"], title=data["title"])

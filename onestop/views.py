@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from communes.permissions import page_guard
-from communes.second_factor import is_verified, requires_second_factor
+from communes.second_factor import confirmation_redirect
 from core.text import fold
 from onestop import fees, forms, pdf, permissions, registers, selectors, services, statistics, vietqr
 from onestop.models import (
@@ -538,9 +538,11 @@ def dossier_action(request, pk, action):
     form = _action_form(action, dossier, request.POST, request.FILES)
     if form is not None and not form.is_valid():
         return _detail(request, dossier, (action, form), status=400)
-    if action in PIN_ACTIONS and requires_second_factor(request.user) and not is_verified(request):
+    if action in PIN_ACTIONS:
         # Signing needs a session opened with the second factor (TOTP), not the password alone.
-        return redirect(f"{reverse('second_factor')}?{urlencode({'next': reverse('onestop:dossier', args=[pk])})}")
+        confirm = confirmation_redirect(request, reverse("onestop:dossier", args=[pk]))
+        if confirm is not None:
+            return confirm
     try:
         message = _run_action(request, dossier, action, form.cleaned_data if form is not None else {})
     except ValidationError as exc:

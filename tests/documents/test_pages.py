@@ -138,3 +138,16 @@ def test_settings_page_for_the_commune_admin(people, client_for, tule, doc_types
 def test_module_on_the_officials_home(people, client_for):
     assert "/documents/" in client_for("tule.localhost", people["clerk"]).get("/").content.decode()
     assert "/documents/" not in client_for("tule.localhost", people["radio_operator"]).get("/").content.decode()
+
+
+def test_signing_without_the_code_comes_back_to_the_document_after_it(draft_factory, people, client_for, tule):
+    """A chairman whose session skipped the authenticator code is sent to the code page first, and
+    from there back to the document's page (the signing action itself answers POST only)."""
+    from documents import services
+
+    doc = services.approve(services.submit(draft_factory(), user=people["specialist"]), user=people["chairman"])
+    chairman = client_for("tule.localhost", people["chairman"], second_factor=False)
+    response = chairman.post(f"/documents/outgoing/{doc.pk}/sign/", {"pin": "1234"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/accounts/2fa/?next=%2Fdocuments%2Foutgoing%2F{doc.pk}%2F"
+    assert client_for("tule.localhost", people["chairman"]).get(f"/documents/outgoing/{doc.pk}/").status_code == 200
