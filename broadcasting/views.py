@@ -14,7 +14,6 @@ import math
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
@@ -28,7 +27,7 @@ from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from communes.permissions import page_guard
+from communes.permissions import page_guard, user_names
 from broadcasting import audio_services, forms, permissions, scheduler, selectors, services
 from broadcasting import reports as radio_reports
 from broadcasting.models import (
@@ -73,14 +72,6 @@ def _errors_to_form(form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
-
-
-def _user_names(ids) -> dict[int, str]:
-    ids = {int(i) for i in ids if i}
-    if not ids:
-        return {}
-    return {pk: (full or username) for pk, full, username in
-            get_user_model().objects.filter(pk__in=ids).values_list("pk", "full_name", "username")}
 
 
 def _local(moment):
@@ -286,7 +277,7 @@ def _bulletin_actions(user, bulletin) -> list[dict]:
 
 
 def _detail(request, bulletin, *, decision_form=None, status=200):
-    names = _user_names([bulletin.created_by_id, bulletin.decided_by_id])
+    names = user_names([bulletin.created_by_id, bulletin.decided_by_id])
     plays = (AsRunEntry.objects.filter(bulletin=bulletin).values("cluster__name").annotate(n=Count("pk"))
              .order_by("cluster__name"))
     return _render(request, "broadcasting/bulletin_detail.html", {
@@ -473,7 +464,7 @@ def _emergency_page(request, form, status=200):
     now = timezone.now()
     recent = list(Emergency.objects.select_related("bulletin", "bulletin__asset").prefetch_related("clusters")
                   .order_by("-sent_at")[:LIST_SIZE])
-    names = _user_names([e.sent_by_id for e in recent])
+    names = user_names([e.sent_by_id for e in recent])
     rows = [{"emergency": e, "active": e.cancelled_at is None and e.until > now,
              "sent_by": names.get(e.sent_by_id, ""), "clusters": list(e.clusters.all()),
              "audio": _audio_context(e.bulletin.asset) if e.bulletin.asset_id else None} for e in recent]

@@ -56,6 +56,17 @@ def require_roles(user, roles: Iterable[str], commune: Commune | None = None) ->
         raise PermissionDenied
 
 
+def user_names(ids) -> dict[int, str]:
+    """{user id: full name (or username)} for the given ids, in one query."""
+    from django.contrib.auth import get_user_model
+
+    ids = {int(i) for i in ids if i}
+    if not ids:
+        return {}
+    return {pk: (full or username) for pk, full, username in
+            get_user_model().objects.filter(pk__in=ids).values_list("pk", "full_name", "username")}
+
+
 def page_guard(require):
     """Make ``page_requires(action)`` for an app whose ``require(user, action)`` raises
     PermissionDenied: a page decorator that sends an anonymous visitor to the login page, then

@@ -17,15 +17,13 @@ only through the exchange endpoints of the national host (and read the registers
 """
 from __future__ import annotations
 
-from functools import wraps
 
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from rest_framework.permissions import BasePermission
 
 from communes.models import Role
-from communes.permissions import roles_for
+from communes.permissions import page_guard, roles_for
 
 CLERK = Role.CLERK.value
 CHAIRMAN = Role.CHAIRMAN.value
@@ -134,21 +132,8 @@ def outgoing_visible_to(user, queryset: QuerySet) -> QuerySet:
     return queryset.filter(Q(created_by_id=user.pk) | Q(state__in=PUBLIC_OUTGOING_STATES))
 
 
-def page_requires(action: str):
-    """Page decorator: log in first, then the role for ``action`` (objects are checked in views)."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if not has_role_for(request.user, action):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
+# Page decorator: log in first, then the role for the action (objects are checked in views).
+page_requires = page_guard(require)
 
 
 def actions_for(user, doc) -> set[str]:

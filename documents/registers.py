@@ -20,7 +20,7 @@ from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, 
 
 from documents import numbering, rendering
 from documents.models import CONFIDENTIALITY_MARKS, URGENCY_MARKS, IncomingDocument, OutgoingDocument
-from documents.selectors import user_names
+from communes.permissions import user_names
 
 OUTGOING = "outgoing"
 INCOMING = "incoming"

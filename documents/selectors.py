@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime
 import re
 
-from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -113,14 +112,6 @@ def incoming_register(date_from=None, date_to=None, *, secret: bool = False, q: 
     if end:
         queryset = queryset.filter(arrived_at__lt=end)
     return _search(queryset, q, "incoming_number").order_by("incoming_year", "incoming_number", "pk")
-
-
-def user_names(ids) -> dict[int, str]:
-    ids = {int(i) for i in ids if i}
-    if not ids:
-        return {}
-    return {pk: (full or username) for pk, full, username in
-            get_user_model().objects.filter(pk__in=ids).values_list("pk", "full_name", "username")}
 
 
 def notices_for(user, *, unread_only: bool = False) -> QuerySet[DocumentNotice]:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from communes.permissions import user_names
 from communes.second_factor import confirmation_redirect
 from documents import files, forms, numbering, permissions, registers, selectors, services
 from documents.models import (
@@ -118,7 +119,7 @@ def incoming_list(request):
         due_soon_days=policy.due_soon_days if view == "due_soon" else None,
     )
     page = _page(request, queryset)
-    names = selectors.user_names(d.lead_handler_id for d in page)
+    names = user_names(d.lead_handler_id for d in page)
     return _render(request, "documents/incoming_list.html", {
         "form": form, "page": page, "names": names, "now": timezone.now(),
         "query": _query({k: request.GET.get(k, "") for k in form.fields}),
@@ -182,7 +183,7 @@ def _incoming_detail(request, doc, bound=None, status=200):
     ids |= {e.to_user_id for e in events}
     return _render(request, "documents/incoming_detail.html", {
         "doc": doc, "actions": actions, "forms": action_forms, "events": events,
-        "names": selectors.user_names(ids), "attachments": doc.attachments.all(), "now": timezone.now(),
+        "names": user_names(ids), "attachments": doc.attachments.all(), "now": timezone.now(),
         "presentation_due": services.presentation_due(doc) if doc.state == IncomingState.REGISTERED else None,
     }, status=status)
 
@@ -355,7 +356,7 @@ def _outgoing_detail(request, doc, bound=None, status=200):
         "date_line": numbering.date_line(doc.place_name, doc.issued_on) if doc.issued_on else "",
         "attachments": doc.attachments.all(), "recipients": doc.electronic_recipients.all(),
         "history": doc.history.order_by("-history_date")[:30],
-        "names": selectors.user_names(h.history_user_id for h in doc.history.all()[:30]),
+        "names": user_names(h.history_user_id for h in doc.history.all()[:30]),
     }, status=status)
 
 

@@ -13,7 +13,6 @@ from itertools import islice
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
@@ -27,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from communes.permissions import page_guard
+from communes.permissions import page_guard, user_names
 from communes.second_factor import confirmation_redirect
 from core.text import fold
 from onestop import fees, forms, pdf, permissions, registers, selectors, services, statistics, vietqr
@@ -99,14 +98,6 @@ def _errors_to_form(form, exc: ValidationError, field_for=None) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
-
-
-def _user_names(ids) -> dict[int, str]:
-    ids = {int(i) for i in ids if i}
-    if not ids:
-        return {}
-    return {pk: (full or username) for pk, full, username in
-            get_user_model().objects.filter(pk__in=ids).values_list("pk", "full_name", "username")}
 
 
 def _commune():
@@ -441,7 +432,7 @@ def _detail(request, dossier, bound=None, status=200):
         if bound[0] not in actions:
             actions.append(bound[0])
     events = list(dossier.events.select_related("from_step", "to_step").order_by("at", "pk"))
-    names = _user_names([dossier.received_by_id, dossier.current_handler_id]
+    names = user_names([dossier.received_by_id, dossier.current_handler_id]
                         + [e.actor_id for e in events] + [e.to_user_id for e in events])
     next_step = _next_step(dossier)
     labels = {str(spec.get("name")): spec.get("label") or spec.get("name") for spec in dossier.procedure.form_fields or []

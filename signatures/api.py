@@ -68,9 +68,9 @@ class CertificateSerializer(serializers.ModelSerializer):
     @extend_schema_field(GrantSerializer(many=True))
     def get_grants(self, certificate):
         request = self.context.get("request")
-        grants = certificate.grants.all()
+        grants = certificate.grants.all()  # prefetched by the view
         if request is not None and not permissions.can_manage(request.user, getattr(request, "commune", None)):
-            grants = grants.filter(user_id=request.user.pk)
+            grants = [grant for grant in grants if grant.user_id == request.user.pk]
         return GrantSerializer(grants, many=True).data
 
 
