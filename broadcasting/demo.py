@@ -246,6 +246,7 @@ def _as_run(rng, clusters, offline) -> int:
     for back in range(HISTORY_DAYS, -1, -1):
         day = today - datetime.timedelta(days=back)
         windows_by_day[day] = services.slots_for_day(day)
+    candidates = {day: scheduler.DayBulletins(day) for day in windows_by_day}
     stored = 0
     for cluster in clusters:
         silent = cluster.last_heartbeat_at if cluster in offline else None
@@ -254,7 +255,7 @@ def _as_run(rng, clusters, offline) -> int:
             for starts_at, ends_at, _slot in windows:
                 if ends_at > now or (silent is not None and starts_at > silent):
                     continue
-                plan = scheduler.plan_playlist(cluster, starts_at, ends_at, windows)
+                plan = scheduler.plan_playlist(cluster, starts_at, ends_at, windows, candidates[day])
                 delay = datetime.timedelta(seconds=rng.randint(0, 4))
                 for bulletin, asset, offset, duration in plan.entries:
                     started = starts_at + delay + datetime.timedelta(seconds=float(offset))

@@ -69,8 +69,35 @@ def plays_in_window(repeats: int, index: int, count: int) -> int:
     return math.ceil((index + 1) * repeats / count) - math.ceil(index * repeats / count)
 
 
-def bulletins_for(cluster: Cluster, day: datetime.date):
-    """Approved bulletins valid on ``day`` that target ``cluster``, in the order they play."""
+class DayBulletins:
+    """The approved bulletins valid on one day, loaded once (with their targets) for building
+    the playlists of many clusters: ``for_cluster`` gives what ``bulletins_for`` would."""
+
+    def __init__(self, day: datetime.date):
+        self.day = day
+        self.bulletins = list(
+            Bulletin.objects.filter(state=BulletinState.APPROVED, valid_from__lte=day, valid_until__gte=day)
+            .select_related("asset").prefetch_related("clusters", "villages")
+            .order_by("-priority", "decided_at", "pk")
+        )
+        self.targets = {
+            b.pk: ({c.pk for c in b.clusters.all()}, {v.pk for v in b.villages.all()}) for b in self.bulletins
+        }
+
+    def for_cluster(self, cluster: Cluster) -> list[Bulletin]:
+        out = []
+        for bulletin in self.bulletins:
+            clusters, villages = self.targets[bulletin.pk]
+            if cluster.pk in clusters or cluster.village_id in villages or not (clusters or villages):
+                out.append(bulletin)
+        return out
+
+
+def bulletins_for(cluster: Cluster, day: datetime.date, candidates: DayBulletins | None = None):
+    """Approved bulletins valid on ``day`` that target ``cluster``, in the order they play
+    (picked from ``candidates`` when the day's bulletins are already loaded)."""
+    if candidates is not None and candidates.day == day:
+        return candidates.for_cluster(cluster)
     through_clusters = Bulletin.clusters.through.objects.filter(bulletin_id=OuterRef("pk"))
     through_villages = Bulletin.villages.through.objects.filter(bulletin_id=OuterRef("pk"))
     return (
@@ -116,8 +143,9 @@ def _seconds(value) -> Decimal:
 
 
 def plan_playlist(cluster: Cluster, starts_at: datetime.datetime, ends_at: datetime.datetime,
-                  windows: list | None = None) -> Plan:
-    """Compute (without storing) what ``cluster`` plays between ``starts_at`` and ``ends_at``."""
+                  windows: list | None = None, candidates: DayBulletins | None = None) -> Plan:
+    """Compute (without storing) what ``cluster`` plays between ``starts_at`` and ``ends_at``
+    (``candidates``: the day's bulletins already loaded, when building many clusters)."""
     from broadcasting.services import slots_for_day
 
     day = timezone.localtime(starts_at).date()
@@ -132,7 +160,7 @@ def plan_playlist(cluster: Cluster, starts_at: datetime.datetime, ends_at: datet
     window_text = f"{timezone.localtime(starts_at):%H:%M}–{timezone.localtime(ends_at):%H:%M}"
 
     wanted = []  # [bulletin, asset, plays, duration]
-    for bulletin in bulletins_for(cluster, day):
+    for bulletin in bulletins_for(cluster, day, candidates):
         plays = plays_in_window(bulletin.repeats_per_day, index, count)
         if plays == 0:
             continue
@@ -180,10 +208,10 @@ def plan_playlist(cluster: Cluster, starts_at: datetime.datetime, ends_at: datet
 
 
 def build_playlist(cluster: Cluster, starts_at: datetime.datetime, ends_at: datetime.datetime,
-                   windows: list | None = None) -> Playlist:
+                   windows: list | None = None, candidates: DayBulletins | None = None) -> Playlist:
     """Compute and store the playlist of ``cluster`` for one window (idempotent: an unchanged
     playlist keeps its rows and ETag)."""
-    plan = plan_playlist(cluster, starts_at, ends_at, windows)
+    plan = plan_playlist(cluster, starts_at, ends_at, windows, candidates)
     etag = plan.etag
     now = timezone.now()
     with transaction.atomic():
@@ -431,10 +459,13 @@ def prepare_upcoming(hours: float = 24) -> dict:
                "missing_audio": 0, "speech_requested": 0}
     horizon_day = timezone.localtime(now + datetime.timedelta(hours=hours)).date()
     summary["speech_requested"] = request_missing_audio(horizon_day)
+    days: dict[datetime.date, DayBulletins] = {}
     for cluster in Cluster.objects.filter(active=True).select_related("village"):
         summary["clusters"] += 1
         for (starts_at, ends_at, _slot), day_windows in windows:
-            playlist = build_playlist(cluster, starts_at, ends_at, day_windows)
+            day = timezone.localtime(starts_at).date()
+            candidates = days.get(day) or days.setdefault(day, DayBulletins(day))
+            playlist = build_playlist(cluster, starts_at, ends_at, day_windows, candidates)
             summary["playlists"] += 1
             summary["entries"] += playlist.entry_count
             summary["overflow"] += len(playlist.overflow)

@@ -82,12 +82,14 @@ def day_schedule(day: datetime.date, *, clusters=None, build: bool = True) -> li
     stored = {(p.cluster_id, p.starts_at): p for p in
               Playlist.objects.filter(date=day, cluster__in=clusters)}
     result = []
+    candidates = None  # the day's bulletins, loaded once when a playlist has to be built
     for starts_at, ends_at, slot in windows:
         playlists = []
         for cluster in clusters:
             playlist = stored.get((cluster.pk, starts_at))
             if build and (playlist is None or playlist.ends_at != ends_at):
-                playlist = scheduler.build_playlist(cluster, starts_at, ends_at, windows)
+                candidates = candidates or scheduler.DayBulletins(day)
+                playlist = scheduler.build_playlist(cluster, starts_at, ends_at, windows, candidates)
             if playlist is not None and playlist.ends_at == ends_at:
                 playlists.append(playlist)
         merged: dict[int, dict] = {}
