@@ -870,6 +870,8 @@ def result_fields(dossier, *, issued_on: datetime.date | None = None) -> dict[st
         "due_date": date_text(dossier.due_at),
         "result_number": dossier.result_number,
         "issued_date": date_text(issued_on),
+        "page_count": str(dossier.page_count) if dossier.page_count else "",
+        "copy_count": str(dossier.copy_count) if dossier.copy_count else "",
         "commune_name": commune.name_in_sentence if commune is not None else "",
         "place": numbering.place_name(numbering.get_policy()) if commune is not None else "",
     }

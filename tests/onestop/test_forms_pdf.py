@@ -429,3 +429,17 @@ def test_links_follow_the_public_settings(dossier, settings):
     assert links.result_url(dossier) == f"https://tule.localhost:8443/my/dossiers/{dossier.pk}/"
     settings.XASO_PUBLIC_PORT = "443"
     assert links.base_url() == "https://tule.localhost"
+
+
+def test_every_standard_placeholder_of_the_catalogue_is_filled(dossier):
+    """The catalogue allows result templates to use STANDARD_PLACEHOLDERS: each one gets a value,
+    so a shipped template never prints "…" for them (the certified copy's "Số bản sao", say)."""
+    from onestop import pdf
+    from onestop.catalogue import STANDARD_PLACEHOLDERS
+
+    dossier.result_number = "15/GXN-UBND"
+    dossier.copy_count = 3
+    values = pdf.result_fields(dossier)
+    assert STANDARD_PLACEHOLDERS <= set(values), STANDARD_PLACEHOLDERS - set(values)
+    assert values["page_count"] == "2" and values["copy_count"] == "3"
+    assert pdf.fill_template("{page_count} trang, {copy_count} bản", values) == "2 trang, 3 bản"
