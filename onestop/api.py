@@ -539,6 +539,10 @@ class OnestopViewSet(CommuneScopedMixin, viewsets.GenericViewSet):
         return serializer.validated_data
 
 
+# What the detail serializer reads of a dossier, fetched with it.
+DETAIL_PREFETCH = ("documents", "events__from_step", "events__to_step", "forms", "payments")
+
+
 @extend_schema_view(list=extend_schema(parameters=[
     OpenApiParameter("state", str, required=False, enum=[s for s, _l in DossierState.choices]),
     OpenApiParameter("procedure", str, required=False),
@@ -571,13 +575,7 @@ class DossierViewSet(OnestopViewSet, mixins.ListModelMixin, mixins.RetrieveModel
         queryset = selectors.staff_dossiers(self.request.user)
         if self.action == "list":
             params = self.request.query_params
-            state = params.get("state", "")
-            if state:
-                if state not in DossierState.values:
-                    raise ValidationError({"state": [_("This state does not exist.")]})
-                queryset = queryset.filter(state=state)
-            if params.get("procedure"):
-                queryset = queryset.filter(procedure__code=params["procedure"][:40])
+            # A work list narrows the dossiers first; the filters below apply to it as well.
             view = params.get("view", "")
             if view == "mine":
                 queryset = selectors.my_steps(self.request.user)
@@ -585,6 +583,13 @@ class DossierViewSet(OnestopViewSet, mixins.ListModelMixin, mixins.RetrieveModel
                 queryset = selectors.overdue()
             elif view == "due_soon":
                 queryset = selectors.due_soon()
+            state = params.get("state", "")
+            if state:
+                if state not in DossierState.values:
+                    raise ValidationError({"state": [_("This state does not exist.")]})
+                queryset = queryset.filter(state=state)
+            if params.get("procedure"):
+                queryset = queryset.filter(procedure__code=params["procedure"][:40])
             search = params.get("search", "").strip()[:100]
             if search:
                 from django.db.models import Q
@@ -592,7 +597,7 @@ class DossierViewSet(OnestopViewSet, mixins.ListModelMixin, mixins.RetrieveModel
                 queryset = queryset.filter(Q(code__icontains=search) | Q(applicant_name__icontains=search))
             return queryset.order_by("-received_at", "-pk")
         if self.action == "retrieve":
-            return queryset.prefetch_related("documents", "events__from_step", "events__to_step", "forms", "payments")
+            return queryset.prefetch_related(*DETAIL_PREFETCH)
         return queryset
 
     def _log(self, obj, what: str) -> None:
@@ -609,7 +614,7 @@ class DossierViewSet(OnestopViewSet, mixins.ListModelMixin, mixins.RetrieveModel
         return Response(DossierDetailSerializer(dossier, context=self.get_serializer_context()).data)
 
     def _detail(self, dossier, status_code=status.HTTP_200_OK) -> Response:
-        dossier = selectors.staff_dossiers().filter(pk=dossier.pk).first() or dossier
+        dossier = selectors.staff_dossiers().prefetch_related(*DETAIL_PREFETCH).filter(pk=dossier.pk).first() or dossier
         return Response(DossierDetailSerializer(dossier, context=self.get_serializer_context()).data, status=status_code)
 
     @extend_schema(request={"application/json": CounterIntakeSerializer, "multipart/form-data": CounterIntakeSerializer},

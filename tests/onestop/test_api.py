@@ -142,3 +142,20 @@ def test_rating_by_token_once_when_ready(procedures, people, client_for, in_comm
     assert client.post(url, {"token": str(dossier.rating_token), "score": 2, "comment": "Nhanh"}, **JSON).status_code == 201
     again = client.post(url, {"token": str(dossier.rating_token), "score": 1}, **JSON)
     assert again.status_code == 409 and again.json()["code"] == "already_rated"
+
+
+def test_a_work_list_keeps_the_other_filters(officer_client, procedures, people, in_commune, tule):
+    """?view=overdue&procedure=… lists the overdue dossiers of that procedure only."""
+    import datetime
+
+    from django.utils import timezone
+
+    with in_commune(tule):
+        late_birth = received_dossier(procedures["HT-01"], people["onestop_officer"])
+        late_status = received_dossier(procedures["HT-08"], people["onestop_officer"])
+        on_time = received_dossier(procedures["HT-01"], people["onestop_officer"])
+        past = timezone.now() - datetime.timedelta(days=2)
+        Dossier.objects.filter(pk__in=[late_birth.pk, late_status.pk]).update(due_at=past)
+    listed = officer_client.get("/api/v1/onestop/dossiers/?view=overdue&procedure=HT-01").json()
+    codes = {row["code"] for row in (listed["results"] if isinstance(listed, dict) else listed)}
+    assert codes == {late_birth.code} and on_time.code not in codes
