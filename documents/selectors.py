@@ -12,6 +12,7 @@ from documents.models import (
     OPEN_INCOMING_STATES, Confidentiality, DocumentNotice, IncomingDocument, OutgoingDocument, OutgoingRecipient,
 )
 from documents.text import search_words
+from workcalendar.services import day_bounds
 
 MAX_QUERY_LENGTH = 100
 _NUMBER = re.compile(r"^[0-9]{1,6}$")
@@ -29,14 +30,6 @@ def _search(queryset: QuerySet, q: str, number_field: str) -> QuerySet:
     for word in search_words(q):
         match &= Q(search_text__contains=word)
     return queryset.filter(match)
-
-
-def _local_bounds(date_from: datetime.date | None, date_to: datetime.date | None):
-    from documents.models import TZ
-
-    start = datetime.datetime.combine(date_from, datetime.time.min, TZ) if date_from else None
-    end = datetime.datetime.combine(date_to + datetime.timedelta(days=1), datetime.time.min, TZ) if date_to else None
-    return start, end
 
 
 def overdue(*, at: datetime.datetime | None = None) -> QuerySet[IncomingDocument]:
@@ -59,7 +52,7 @@ def incoming_documents(user, *, q: str = "", state: str | None = None, date_from
         queryset = queryset.filter(state=state)
     if source:
         queryset = queryset.filter(source=source)
-    start, end = _local_bounds(date_from, date_to)
+    start, end = day_bounds(date_from, date_to)
     if start:
         queryset = queryset.filter(arrived_at__gte=start)
     if end:
@@ -106,7 +99,7 @@ def incoming_register(date_from=None, date_to=None, *, secret: bool = False, q: 
     queryset = IncomingDocument.objects.select_related("doc_type").filter(incoming_number__isnull=False)
     queryset = queryset.exclude(confidentiality=Confidentiality.NONE) if secret else queryset.filter(
         confidentiality=Confidentiality.NONE)
-    start, end = _local_bounds(date_from, date_to)
+    start, end = day_bounds(date_from, date_to)
     if start:
         queryset = queryset.filter(arrived_at__gte=start)
     if end:

@@ -24,19 +24,12 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from onestop.models import DONE_STATES, OPEN_STATES, Dossier, DossierEvent, DossierState, EventKind
+from workcalendar.services import day_bounds
 
 COUNT_KEYS = (
     "received", "in_progress", "overdue", "completed", "early", "on_time", "late", "supplements", "refusals",
     "stopped", "rated", "satisfied",
 )
-
-
-def _bounds(date_from: datetime.date, date_to: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
-    from workcalendar.services import TZ
-
-    start = datetime.datetime.combine(date_from, datetime.time.min, TZ)
-    end = datetime.datetime.combine(date_to + datetime.timedelta(days=1), datetime.time.min, TZ)
-    return start, end
 
 
 def empty_counts() -> dict:
@@ -63,7 +56,7 @@ def compute(date_from: datetime.date, date_to: datetime.date, *, procedure_code:
     if date_to < date_from:
         date_from, date_to = date_to, date_from
     now = now or timezone.now()
-    start, end = _bounds(date_from, date_to)
+    start, end = day_bounds(date_from, date_to)
     cohort = Dossier.objects.filter(received_at__gte=start, received_at__lt=end, code__isnull=False)
     refused = DossierEvent.objects.filter(kind=EventKind.REFUSED, at__gte=start, at__lt=end,
                                           dossier__state=DossierState.REFUSED)

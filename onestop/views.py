@@ -28,6 +28,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from communes.permissions import page_guard, user_names
 from communes.second_factor import confirmation_redirect
+from workcalendar.services import day_bounds
 from core.text import fold
 from onestop import fees, forms, pdf, permissions, registers, selectors, services, statistics, vietqr
 from onestop.models import (
@@ -291,12 +292,11 @@ def dossier_list(request):
     if data.get("state"):
         queryset = queryset.filter(state=data["state"])
     # Received dossiers by their day of receipt, the others by the day they were created.
-    if data.get("date_from"):
-        start = data["date_from"]
-        queryset = queryset.filter(Q(received_at__date__gte=start) | Q(received_at__isnull=True, created_at__date__gte=start))
-    if data.get("date_to"):
-        end = data["date_to"]
-        queryset = queryset.filter(Q(received_at__date__lte=end) | Q(received_at__isnull=True, created_at__date__lte=end))
+    start, end = day_bounds(data.get("date_from"), data.get("date_to"))
+    if start:
+        queryset = queryset.filter(Q(received_at__gte=start) | Q(received_at__isnull=True, created_at__gte=start))
+    if end:
+        queryset = queryset.filter(Q(received_at__lt=end) | Q(received_at__isnull=True, created_at__lt=end))
     params = {k: request.GET.get(k, "") for k in form.fields if request.GET.get(k)}
     return _render(request, "onestop/dossier_list.html", {
         "form": form, "page": Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page")),
@@ -608,24 +608,23 @@ def _period(form) -> tuple[datetime.date, datetime.date]:
     return date_from, date_to
 
 
-def _register_rows(date_from, date_to):
-    queryset = Dossier.objects.filter(
-        received_at__isnull=False, received_at__date__gte=date_from, received_at__date__lte=date_to,
-    ).select_related("procedure", "current_step").order_by("received_at", "pk")
-    return registers.register_rows(queryset)
+def _register_queryset(date_from, date_to):
+    start, end = day_bounds(date_from, date_to)
+    return Dossier.objects.filter(received_at__gte=start, received_at__lt=end).order_by("received_at", "pk")
 
 
 @page_requires("register.read")
 def register_page(request):
     form = forms.RegisterForm(request.GET or None)
     date_from, date_to = _period(form)
-    rows = _register_rows(date_from, date_to) if not form.errors else []
+    queryset = _register_queryset(date_from, date_to)
+    total = queryset.count() if not form.errors else 0
+    rows = registers.register_rows(queryset[:REGISTER_PAGE_ROWS]) if total else []
     keys = registers.KEYS
-    table = [{"dossier_id": row.get("dossier_id"), "cells": [row.get(key, "") for key in keys]}
-             for row in rows[:REGISTER_PAGE_ROWS]]
+    table = [{"dossier_id": row.get("dossier_id"), "cells": [row.get(key, "") for key in keys]} for row in rows]
     query = urlencode({"date_from": f"{date_from:%d/%m/%Y}", "date_to": f"{date_to:%d/%m/%Y}"})
     return _render(request, "onestop/register.html", {
-        "form": form, "table": table, "total": len(rows), "columns": registers.HEADINGS,
+        "form": form, "table": table, "total": total, "columns": registers.HEADINGS,
         "code_column": keys.index("code"), "date_from": date_from, "date_to": date_to, "query": query,
         "limit": REGISTER_PAGE_ROWS,
     }, status=400 if form.errors else 200)
@@ -636,7 +635,7 @@ def _register_export(request, fmt: str):
     if form.errors:
         return register_page(request)
     date_from, date_to = _period(form)
-    rows = _register_rows(date_from, date_to)
+    rows = registers.register_rows(_register_queryset(date_from, date_to))
     commune = _commune()
     name = f"so-theo-doi-ho-so-{date_from:%Y%m%d}-{date_to:%Y%m%d}"
     if fmt == "pdf":

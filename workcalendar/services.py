@@ -45,6 +45,14 @@ def to_local(moment: datetime.datetime) -> datetime.datetime:
     return moment.astimezone(TZ)
 
 
+def day_bounds(date_from: datetime.date | None, date_to: datetime.date | None):
+    """The local days ``date_from`` to ``date_to`` (both included) as aware moments [start, end):
+    a filter ``start <= t < end`` that an index on ``t`` serves. None for an open side."""
+    start = datetime.datetime.combine(date_from, datetime.time.min, TZ) if date_from else None
+    end = datetime.datetime.combine(date_to + ONE_DAY, datetime.time.min, TZ) if date_to else None
+    return start, end
+
+
 def is_working_day(date: datetime.date | datetime.datetime) -> bool:
     date = _as_date(date)
     return year_schedule(date.year).is_working_day(date)
