@@ -299,7 +299,7 @@ def _to_signing(dossier, officer, specialist, chairman):
         if services.at_signing_step(dossier):
             return dossier
         step = dossier.current_step
-        following = services._next_step(dossier, step)
+        following = services.next_step(dossier, step)
         taker = {StepKind.PROCESS: specialist, StepKind.APPROVE: chairman, StepKind.SIGN: chairman}.get(following.kind)
         dossier = services.hand_over(dossier=dossier, user=holders[step.kind], to_user_id=getattr(taker, "pk", None))
     return dossier

@@ -36,17 +36,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from core.text import fold
-from onestop import files
+from onestop import files, selectors, services
 from onestop.api import LookupThrottle
 from onestop.models import (
     DONE_STATES, Dossier, DossierState, FormKind, Handler, IssuedForm, OnlineLevel, Procedure,
     RequiredDocument, Sector, SupplementPause, TimeUnit,
 )
 from onestop.public_forms import ApplicationForm, LookupForm, RatingForm, SupplementForm, validation_messages
+from onestop.services import EDITABLE_STATES
 
 logger = logging.getLogger(__name__)
 
-EDITABLE_STATES = (DossierState.DRAFT, DossierState.INCOMPLETE)
 # Forms the citizen may download (form 6, the control sheet, is the desk's own).
 CITIZEN_FORMS = (FormKind.RECEIPT, FormKind.SUPPLEMENT, FormKind.REFUSAL, FormKind.APOLOGY, FormKind.STOP, FormKind.FEE_RECEIPT)
 LOCK_SECONDS = 60
@@ -54,18 +54,6 @@ LOCK_WAIT_SECONDS = 20
 
 
 # --- helpers ----------------------------------------------------------------------------------------
-
-def _services():
-    from onestop import services
-
-    return services
-
-
-def _selectors():
-    from onestop import selectors
-
-    return selectors
-
 
 def current_procedures():
     return Procedure.objects.filter(is_current=True).select_related("sector")
@@ -286,7 +274,6 @@ def _application(request, procedure, dossier):
 
 
 def _handle_application(request, procedure, dossier, token):
-    services = _services()
     user = request.user
     # A second click of the same page: the application was already sent, or already saved.
     sent = Dossier.objects.filter(submit_token=token, citizen_id=user.pk).exclude(state=DossierState.DRAFT).first()
@@ -398,7 +385,7 @@ def _application_page(request, procedure, dossier, form, *, token, status=200, n
 @login_required
 @never_cache
 def my_dossiers(request):
-    dossiers = _selectors().citizen_dossiers(request.user)
+    dossiers = selectors.citizen_dossiers(request.user)
     return render(request, "onestop/public/my_dossiers.html", {"dossiers": dossiers})
 
 
@@ -440,13 +427,13 @@ def _dossier_page(request, dossier, supplement_form, *, supplement_errors=None, 
     if dossier.state == DossierState.SUPPLEMENT:
         pause = SupplementPause.objects.filter(dossier=dossier, ended_at__isnull=True).first()
     forms = [f for f in dossier.forms.all() if f.kind in CITIZEN_FORMS]
-    timeline = _selectors().public_timeline(dossier) if dossier.state != DossierState.DRAFT else []
+    timeline = selectors.public_timeline(dossier) if dossier.state != DossierState.DRAFT else []
     rating_open = (dossier.state in DONE_STATES and not _is_rated(dossier))
     return render(request, "onestop/public/my_dossier.html", {
         "dossier": dossier, "documents": list(dossier.documents.all()), "issued_forms": forms, "timeline": timeline,
         "pause": pause, "supplement_form": supplement_form, "supplement_errors": supplement_errors or [],
         "payment": _payment(dossier, getattr(request, "commune", None)),
-        "result_ready": dossier.state in DONE_STATES and bool(dossier.signed_result),
+        "result_ready": selectors.result_available(dossier),
         "editable": dossier.state in EDITABLE_STATES, "rating_open": rating_open,
         "fee": money(dossier.fee_amount) if dossier.fee_amount else "",
         "max_size": files.max_bytes(), "accepted": files.accepted_names(),
@@ -474,7 +461,6 @@ def send_supplement(request, pk):
         errors.append(_("Choose at least one file to send."))
     if not form.is_valid():
         errors.extend(validation_messages(ValidationError(form.errors)))
-    services = _services()
     if not errors:
         for upload in uploads:
             try:
@@ -496,7 +482,7 @@ def send_supplement(request, pk):
 @login_required
 def download_result(request, pk):
     dossier = _own_dossier(request, pk)
-    if dossier.state not in DONE_STATES or not dossier.signed_result:
+    if not selectors.result_available(dossier):
         raise Http404
     return _file_response(dossier.signed_result, _download_name(dossier, "ket-qua", dossier.signed_result))
 
@@ -538,7 +524,7 @@ def vietqr_image(request, pk):
 def withdraw(request, pk):
     dossier = _own_dossier(request, pk)
     try:
-        _services().withdraw(dossier=dossier, citizen=request.user)
+        services.withdraw(dossier=dossier, citizen=request.user)
     except ValidationError as error:
         for message in validation_messages(error):
             messages.error(request, message)
@@ -565,13 +551,13 @@ def lookup(request):
     form = LookupForm(request.POST)
     if not form.is_valid():
         return render(request, "onestop/public/lookup.html", {"form": form})
-    dossier = _selectors().lookup(form.cleaned_data["code"], form.cleaned_data["phone_last4"])
+    dossier = selectors.lookup(form.cleaned_data["code"], form.cleaned_data["phone_last4"])
     if dossier is None:
         # The same answer for an unknown code and for a wrong phone number.
         return render(request, "onestop/public/lookup.html", {"form": form, "not_found": True})
     return render(request, "onestop/public/status.html", {
-        "dossier": dossier, "timeline": _selectors().public_timeline(dossier),
-        "applicant": _selectors().mask_name(dossier.applicant_name),
+        "dossier": dossier, "timeline": selectors.public_timeline(dossier),
+        "applicant": selectors.mask_name(dossier.applicant_name),
         "result_ready": dossier.state in DONE_STATES,
     })
 
@@ -587,7 +573,7 @@ def rate(request, token):
     form = RatingForm(request.POST or None)
     if request.method == "POST" and not context["already"] and context["open"] and form.is_valid():
         try:
-            _services().rate(token=token, score=form.cleaned_data["score"], comment=form.cleaned_data["comment"])
+            services.rate(token=token, score=form.cleaned_data["score"], comment=form.cleaned_data["comment"])
         except ValidationError as error:
             context["already"] = _is_rated(dossier)
             if not context["already"]:

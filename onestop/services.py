@@ -410,10 +410,11 @@ def _receipt_number(at: datetime.datetime) -> str:
 
 
 def steps_of(dossier) -> list[ProcedureStep]:
-    return list(dossier.procedure.steps.order_by("order"))
+    # The model orders steps by (procedure, order); .all() reuses a prefetch of procedure__steps.
+    return list(dossier.procedure.steps.all())
 
 
-def _next_step(dossier, step) -> ProcedureStep | None:
+def next_step(dossier, step) -> ProcedureStep | None:
     for candidate in steps_of(dossier):
         if step is None or candidate.order > step.order:
             return candidate
@@ -672,7 +673,7 @@ def _receive(dossier: Dossier, user, at: datetime.datetime) -> None:
     """Give the dossier its code and appointment, form 1 and the message (inside the caller's transaction)."""
     from onestop.deadlines import appointment
 
-    first = _next_step(dossier, None)
+    first = next_step(dossier, None)
     dossier.code = draw_code(at)
     dossier.received_at = at
     dossier.received_by = _actor(user)
@@ -944,7 +945,7 @@ def hand_over(*, dossier, user, to_user_id: int | None = None, note: str = "") -
         if locked.state not in (DossierState.RECEIVED, DossierState.IN_PROGRESS):
             raise _wrong_state(locked)
         step = _require_step(locked, user)
-        following = _next_step(locked, step)
+        following = next_step(locked, step)
         if following is None:
             raise _error(_("This is the last step: return the result."), code="wrong_state")
         if following.kind == StepKind.RETURN or step.pk == getattr(signing_step(locked), "pk", None):
@@ -1270,7 +1271,7 @@ def return_result(*, dossier, user, delivery=None) -> Dossier:
         if locked.state != DossierState.RESULT_READY:
             raise _wrong_state(locked)
         if outstanding_fee(locked) > 0:
-            raise _error(_("The fee of %(amount)s has not been paid yet.") % {"amount": _money(outstanding_fee(locked))},
+            raise _error(_("The fee of %(amount)s has not been paid yet.") % {"amount": fees.format_money(outstanding_fee(locked))},
                          code="not_paid", field="fee")
         if delivery:
             if delivery == Delivery.POST and not locked.delivery_address:
@@ -1286,12 +1287,6 @@ def return_result(*, dossier, user, delivery=None) -> Dossier:
     return locked
 
 
-def _money(amount: int) -> str:
-    try:
-        from onestop.fees import format_money
-    except ImportError:
-        return f"{amount:,}".replace(",", ".") + " đ"
-    return format_money(amount)
 
 
 PAYABLE_STATES = OPEN_STATES + DONE_STATES
@@ -1320,7 +1315,7 @@ def _record_payment(*, dossier, user, method: str, amount=None, reference=None, 
         if amount is None:
             amount = due
         if user is not None and amount > due:
-            raise _error(_("The amount is more than what is due (%(amount)s).") % {"amount": _money(due)}, field="amount")
+            raise _error(_("The amount is more than what is due (%(amount)s).") % {"amount": fees.format_money(due)}, field="amount")
         if reference and Payment.objects.filter(reference=reference).exists():
             raise _error(_("This bank reference was already recorded."), code="already_paid", field="reference")
         at = at or now()
@@ -1331,7 +1326,7 @@ def _record_payment(*, dossier, user, method: str, amount=None, reference=None, 
         if paid_amount(locked) >= int(locked.fee_amount or 0):
             locked.fee_paid_at = at
             _save(locked, user, "fee paid")
-        _event(locked, EventKind.PAID, user, at=at, note=f"{_money(amount)} – {payment.get_method_display()}")
+        _event(locked, EventKind.PAID, user, at=at, note=f"{fees.format_money(amount)} – {payment.get_method_display()}")
         issue_form(locked, FormKind.FEE_RECEIPT, user, extra={"payment": payment})
     return payment
 

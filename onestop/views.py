@@ -126,7 +126,8 @@ def _bytes_response(data: bytes, content_type: str, filename: str, attachment: b
 
 def _dossier(request, pk) -> Dossier:
     return get_object_or_404(
-        Dossier.objects.select_related("procedure", "procedure__sector", "current_step"), pk=pk,
+        Dossier.objects.select_related("procedure", "procedure__sector", "current_step")
+        .prefetch_related("procedure__steps"), pk=pk,
     )
 
 
@@ -336,10 +337,7 @@ ACTION_LABELS = {
 
 
 def _next_step(dossier):
-    step = dossier.current_step
-    if step is None:
-        return None
-    return dossier.procedure.steps.filter(order__gt=step.order).order_by("order").first()
+    return services.next_step(dossier, dossier.current_step) if dossier.current_step else None
 
 
 def may_act(user, dossier, action: str) -> bool:
