@@ -37,6 +37,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from broadcasting import scheduler, services
+from broadcasting.api import refusal
 from broadcasting.models import Cluster
 from communes.permissions import current_commune
 
@@ -230,12 +231,6 @@ class DeviceAudioView(DeviceView):
         return response
 
 
-def device_refusal(exc: DjangoValidationError) -> Response:
-    from broadcasting.api import refusal
-
-    return refusal(exc)
-
-
 class DeviceHeartbeatView(DeviceView):
     """The device is alive (status, volume, signal, firmware)."""
 
@@ -244,7 +239,7 @@ class DeviceHeartbeatView(DeviceView):
         try:
             beat = services.record_heartbeat(cluster=self.cluster, data=request.data)
         except DjangoValidationError as exc:
-            return device_refusal(exc)
+            return refusal(exc)
         return Response({"received_at": beat.at, "next_after_seconds": services.heartbeat_min_seconds(),
                          "offline_after_seconds": scheduler.offline_seconds()}, status=status.HTTP_201_CREATED)
 
@@ -259,5 +254,5 @@ class DeviceAsRunView(DeviceView):
         try:
             stored = services.record_as_run(cluster=self.cluster, entries=entries)
         except DjangoValidationError as exc:
-            return device_refusal(exc)
+            return refusal(exc)
         return Response({"received": len(entries), "stored": stored, "at": timezone.now()})

@@ -11,7 +11,7 @@ the start of the window, and never beyond its end: a play that does not fit is r
 ready yet is listed in ``Playlist.missing_audio``.
 
 The playlist's ETag is the SHA-256 of its window and entries; what a device receives adds the
-emergency state (``device_state``). Playlists are kept: a device's poll reads them and only
+emergency state (``DeviceState``). Playlists are kept: a device's poll reads them and only
 builds what is missing. A write that changes what airs (approval, withdrawal, a slot, a cluster
 moved) deletes the affected playlists that have not ended (``invalidate``); the next poll or the
 beat task (``prepare_upcoming``, every 15 minutes) builds them again — an unchanged playlist
@@ -347,10 +347,6 @@ class DeviceState:
         ]
         self.etag = hashlib.sha256("|".join(parts).encode()).hexdigest()
 
-    @property
-    def interrupt(self) -> bool:
-        return any(item["ready"] for item in self.emergency_items)
-
     def body(self) -> dict:
         """The current and next windows with their items and, while an emergency broadcast is
         active for the cluster and its audio is ready, ``interrupt`` with the emergency items
@@ -377,13 +373,6 @@ class DeviceState:
             "slots": slots,
             "poll_seconds": POLL_SECONDS,
         }
-
-
-def device_state(cluster: Cluster, now: datetime.datetime | None = None) -> tuple[str, dict]:
-    """(ETag, body) of what a device plays (see ``DeviceState``). The ETag covers the playlists
-    of the current and next windows and the emergency state."""
-    state = DeviceState(cluster, now)
-    return state.etag, state.body()
 
 
 def clusters_of(bulletin: Bulletin):

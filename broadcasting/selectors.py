@@ -44,12 +44,6 @@ def waiting_for_approval():
     return Bulletin.objects.filter(state=BulletinState.SUBMITTED).select_related("asset").order_by("submitted_at", "pk")
 
 
-def on_air(day: datetime.date | None = None):
-    """Approved bulletins valid on ``day`` (today by default)."""
-    day = day or timezone.localdate()
-    return Bulletin.objects.filter(state=BulletinState.APPROVED, valid_from__lte=day, valid_until__gte=day)
-
-
 def active_emergencies(now: datetime.datetime | None = None):
     now = now or timezone.now()
     return (Emergency.objects.filter(cancelled_at__isnull=True, sent_at__lte=now, until__gt=now)

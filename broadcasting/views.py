@@ -37,7 +37,6 @@ from broadcasting.models import (
 
 PAGE_SIZE = 30
 LIST_SIZE = 20
-EDITABLE_STATES = (BulletinState.DRAFT, BulletinState.REJECTED)
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -76,10 +75,6 @@ def _errors_to_form(form, exc: ValidationError) -> None:
 
 def _local(moment):
     return timezone.localtime(moment) if moment else None
-
-
-def _is_offline(cluster, now) -> bool:
-    return scheduler.is_offline(cluster, now=now)
 
 
 def _slot_windows(day: datetime.date, raw: list | None = None) -> list[dict]:
@@ -127,7 +122,7 @@ def home(request):
         "waiting": waiting[:LIST_SIZE], "waiting_count": waiting.count(),
         "warnings": [{**w, "text": _issue_text(w)} for w in warnings[:LIST_SIZE]], "warning_count": len(warnings),
         "missing_count": missing, "emergencies": selectors.active_emergencies(now),
-        "drafts": Bulletin.objects.filter(state__in=EDITABLE_STATES).count(),
+        "drafts": Bulletin.objects.filter(state__in=services.EDITABLE_STATES).count(),
     })
 
 
@@ -243,7 +238,7 @@ def bulletin_new(request):
 @page_requires("bulletin.write")
 def bulletin_edit(request, pk):
     bulletin = get_object_or_404(Bulletin, pk=pk)
-    if bulletin.state not in EDITABLE_STATES:
+    if bulletin.state not in services.EDITABLE_STATES:
         messages.error(request, _("Only a draft or a bulletin sent back can be changed."))
         return redirect("broadcasting:bulletin", pk=pk)
     form = forms.BulletinForm(_posted(request), request.FILES or None, initial=_bulletin_form_initial(bulletin))
@@ -265,7 +260,7 @@ def _bulletin_actions(user, bulletin) -> list[dict]:
     """The actions the user may take on the bulletin in its state (the services check again)."""
     actions = []
     state = bulletin.state
-    if permissions.can(user, "bulletin.write") and state in EDITABLE_STATES:
+    if permissions.can(user, "bulletin.write") and state in services.EDITABLE_STATES:
         actions.append({"name": "submit", "label": _("Submit for approval"), "note": False, "secondary": False})
     if permissions.can(user, "bulletin.approve") and state == BulletinState.SUBMITTED:
         actions.append({"name": "approve", "label": _("Approve"), "note": True, "secondary": False})
@@ -285,7 +280,7 @@ def _detail(request, bulletin, *, decision_form=None, status=200):
         "decision_form": decision_form or forms.DecisionForm(), "created_by_name": names.get(bulletin.created_by_id, ""),
         "decided_by_name": names.get(bulletin.decided_by_id, ""), "villages": bulletin.villages.all(),
         "clusters": bulletin.clusters.select_related("village"),
-        "can_edit": permissions.can(request.user, "bulletin.write") and bulletin.state in EDITABLE_STATES,
+        "can_edit": permissions.can(request.user, "bulletin.write") and bulletin.state in services.EDITABLE_STATES,
         "audio": _audio_context(bulletin.asset) if bulletin.asset_id else None, "plays": plays,
         "voice_label": dict(forms.voice_choices()).get(bulletin.voice, bulletin.voice),
     }, status=status)
@@ -578,7 +573,7 @@ def _cluster_page(request, cluster, form=None, *, new_token=None, status=200):
                  .order_by("starts_at")[:4])
     status_data = cluster.last_status if isinstance(cluster.last_status, dict) else {}
     return _render(request, "broadcasting/cluster_detail.html", {
-        "cluster": cluster, "form": form, "new_token": new_token, "offline": _is_offline(cluster, now),
+        "cluster": cluster, "form": form, "new_token": new_token, "offline": scheduler.is_offline(cluster, now=now),
         "status": status_data, "heartbeats": heartbeats, "as_run": as_run, "playlists": playlists,
         "token_active": bool(cluster.token_hash) and cluster.token_revoked_at is None,
     }, status=status)
