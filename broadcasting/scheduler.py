@@ -242,10 +242,11 @@ def build_playlist(cluster: Cluster, starts_at: datetime.datetime, ends_at: date
 
 def windows_around(now: datetime.datetime, windows_of=None) -> tuple[tuple | None, tuple | None]:
     """The window playing at ``now`` (or None) and the next one to start (within a week)."""
-    from broadcasting.services import slots_for_day
-
-    windows_of = windows_of or slots_for_day
     today = timezone.localtime(now).date()
+    if windows_of is None:
+        from broadcasting.services import slots_for_days
+
+        windows_of = slots_for_days(today, today + datetime.timedelta(days=LOOKAHEAD_DAYS)).__getitem__
     current = upcoming = None
     for offset in range(LOOKAHEAD_DAYS + 1):
         day = today + datetime.timedelta(days=offset)
@@ -265,16 +266,7 @@ def playlists_around(cluster: Cluster, now: datetime.datetime | None = None) -> 
     """The stored playlists of the current and next window, built when missing, when their
     window changed, or while they wait for audio."""
     now = now or timezone.now()
-    cache: dict = {}
-
-    def windows_of(day):
-        from broadcasting.services import slots_for_day
-
-        if day not in cache:
-            cache[day] = slots_for_day(day)
-        return cache[day]
-
-    current, upcoming = windows_around(now, windows_of)
+    current, upcoming = windows_around(now)
     wanted = [item for item in (current, upcoming) if item is not None]
     stored = {p.starts_at: p for p in Playlist.objects.filter(cluster=cluster, starts_at__in=[w[0][0] for w in wanted])}
     result = []
@@ -401,17 +393,11 @@ def invalidate(*, clusters=None, bulletin: Bulletin | None = None, day: datetime
 
 def upcoming_windows(now: datetime.datetime, hours: float) -> list[tuple]:
     """Windows that have not ended and start within ``hours``, with their day's windows."""
-    from broadcasting.services import slots_for_day
+    from broadcasting.services import slots_for_days
 
     horizon = now + datetime.timedelta(hours=hours)
-    day = timezone.localtime(now).date()
-    last = timezone.localtime(horizon).date()
-    found = []
-    while day <= last:
-        day_windows = slots_for_day(day)
-        found += [(w, day_windows) for w in day_windows if w[1] > now and w[0] < horizon]
-        day += datetime.timedelta(days=1)
-    return found
+    days = slots_for_days(timezone.localtime(now).date(), timezone.localtime(horizon).date())
+    return [(w, day_windows) for day_windows in days.values() for w in day_windows if w[1] > now and w[0] < horizon]
 
 
 def request_missing_audio(until: datetime.date) -> int:

@@ -887,13 +887,29 @@ def delete_slot_exception(*, exception: SlotException, user) -> None:
         _invalidate(day=day)
 
 
+def slots_for_days(first: datetime.date, last: datetime.date) -> dict[datetime.date, list]:
+    """``slots_for_day`` of every day from ``first`` to ``last``, in two queries."""
+    slots = list(Slot.objects.filter(active=True))
+    exceptions: dict[datetime.date, list] = {}
+    for change in SlotException.objects.filter(date__gte=first, date__lte=last):
+        exceptions.setdefault(change.date, []).append(change)
+    days, day = {}, first
+    while day <= last:
+        days[day] = _day_windows(day, slots, exceptions.get(day, []))
+        day += datetime.timedelta(days=1)
+    return days
+
+
 def slots_for_day(day: datetime.date) -> list[tuple[datetime.datetime, datetime.datetime, Slot | None]]:
     """The broadcast windows of one day, in order: (starts_at, ends_at, slot or None for an extra
     window), aware datetimes of Vietnam time. Cancelled slots are left out, moved ones moved."""
-    exceptions = list(SlotException.objects.filter(date=day))
+    return slots_for_days(day, day)[day]
+
+
+def _day_windows(day: datetime.date, slots: list, exceptions: list) -> list:
     by_slot = {e.slot_id: e for e in exceptions if e.slot_id}
     windows = []
-    for slot in Slot.objects.filter(active=True):
+    for slot in slots:
         change = by_slot.get(slot.pk)
         if change is not None and change.cancelled:
             continue
