@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import posixpath
-import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -50,17 +49,6 @@ def _too_large() -> ValidationError:
     )
 
 
-def _header_check(data: bytes) -> dict:
-    """The stand-in for the sandboxed inspection: signature, trailer, no encryption dictionary."""
-    if not data.startswith(PDF_MAGIC) or not re.match(rb"%PDF-[12]\.[0-9]", data[:8]):
-        raise ValidationError(str(REJECTION_MESSAGES["not_pdf"]), code="not_pdf")
-    if b"%%EOF" not in data[-2048:]:
-        raise ValidationError(str(REJECTION_MESSAGES["malformed"]), code="malformed")
-    if b"/Encrypt" in data:
-        raise ValidationError(str(REJECTION_MESSAGES["encrypted"]), code="encrypted")
-    return {"pages": None, "version": data[5:8].decode("ascii", "replace")}
-
-
 def inspect_pdf(data: bytes) -> dict:
     """Check that ``data`` is a readable, unencrypted PDF; returns what the check learnt.
 
@@ -70,11 +58,9 @@ def inspect_pdf(data: bytes) -> dict:
         raise _too_large()
     if not data.startswith(PDF_MAGIC):
         raise ValidationError(str(REJECTION_MESSAGES["not_pdf"]), code="not_pdf")
-    try:
-        from signatures.pdf.errors import PdfRejected
-        from signatures.pdf.sandbox import inspect_limited
-    except ImportError:
-        return _header_check(data)
+    from signatures.pdf.errors import PdfRejected
+    from signatures.pdf.sandbox import inspect_limited
+
     try:
         info = inspect_limited(
             data, max_bytes=max_bytes(), seconds=float(settings.XASO_PDF_PARSE_SECONDS),

@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.admin_site import CommuneModelAdmin, commune_admin
-from core.text import fold
 from onestop import permissions
 from onestop.models import (
     BankNotification, Dossier, Payment, Procedure, ProcedureStep, RequiredDocument, Sector, StepKind,
@@ -25,11 +24,9 @@ from onestop.models import (
 
 def procedure_search_text(procedure: Procedure) -> str:
     """What the citizens' search compares (accents folded)."""
+    from onestop.catalogue import search_text_for
+
     sector = procedure.sector.name if procedure.sector_id else ""
-    try:
-        from onestop.catalogue import search_text_for
-    except ImportError:
-        return fold(" ".join([procedure.code, procedure.national_code, procedure.name, sector]))
     return search_text_for(procedure.name, procedure.code, sector, procedure.national_code)
 
 

@@ -601,10 +601,8 @@ class DossierViewSet(OnestopViewSet, mixins.ListModelMixin, mixins.RetrieveModel
         return queryset
 
     def _log(self, obj, what: str) -> None:
-        try:
-            from population.services import log_access
-        except ImportError:
-            return
+        from population.services import log_access
+
         log_access(self.request.user, action="view", channel="api", object_type="onestop.dossier",
                    object_id=obj.pk, description=what)
 

@@ -51,14 +51,12 @@ def format_moment(moment) -> str:
 
 
 def _links(dossier) -> dict:
-    try:
-        from onestop import links
-    except ImportError:  # the public pages are not installed
-        return {"status_url": "", "rating_url": ""}
+    from onestop import links
+
     out = {}
-    for key, func in (("status_url", "status_url"), ("rating_url", "rating_url")):
+    for key in ("status_url", "rating_url"):
         try:
-            out[key] = getattr(links, func)(dossier) if dossier.code else ""
+            out[key] = getattr(links, key)(dossier) if dossier.code else ""
         except Exception:  # noqa: BLE001 - a missing host must not stop the message
             logger.exception("No %s for dossier %s", key, dossier.pk)
             out[key] = ""

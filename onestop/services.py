@@ -217,10 +217,8 @@ def clean_applicant(applicant: dict | None, *, partial: bool = False) -> dict:
 def _id_problems(id_number: str) -> list[str]:
     if not re.fullmatch(r"[0-9]{12}", id_number):
         return [_("The personal ID number has exactly 12 digits.")]
-    try:
-        from population.validators import check_personal_id
-    except ImportError:
-        return []
+    from population.validators import check_personal_id
+
     return [message for _field, message in check_personal_id(id_number, None, None)]
 
 
@@ -660,10 +658,8 @@ def _check_resident(resident_id) -> int:
         resident_id = int(resident_id)
     except (TypeError, ValueError):
         raise _error(_("This person is not in the commune's registry."), field="resident_id") from None
-    try:
-        from population.models import Resident
-    except ImportError:
-        return resident_id
+    from population.models import Resident
+
     if not (0 < resident_id < 2**63) or not Resident.objects.filter(pk=resident_id).exists():
         raise _error(_("This person is not in the commune's registry."), field="resident_id")
     return resident_id

@@ -116,11 +116,9 @@ def validate_pin(pin, field: str = "pin") -> str:
 
 
 def trust_roots() -> list[bytes]:
-    """The trust anchors of the installation (DER), or [] while the trust store is not set up."""
-    try:
-        from truststore.services import trust_roots_der
-    except ImportError:
-        return []
+    """The trust anchors of the installation (DER)."""
+    from truststore.services import trust_roots_der
+
     return [bytes(r) for r in trust_roots_der()]
 
 
@@ -1050,13 +1048,10 @@ def check_pdf_upload(data: bytes) -> None:
         raise ValidationError({"file": _("Choose the PDF file.")})
     if len(data) > max_bytes:
         raise ValidationError({"file": _("The PDF is larger than %(mb)d MB.") % {"mb": max_bytes // (1024 * 1024)}})
-    if not data[:1024].lstrip().startswith(PDF_MAGIC) and PDF_MAGIC not in data[:1024]:
+    if PDF_MAGIC not in data[:1024]:
         raise ValidationError({"file": pdf_rejection_message("not_pdf")})
-    try:
-        from signatures.pdf.sandbox import inspect_limited
-    except ImportError:
-        return
     from signatures.pdf.errors import PdfRejected
+    from signatures.pdf.sandbox import inspect_limited
 
     try:
         inspect_limited(data, max_bytes=max_bytes, seconds=float(getattr(settings, "XASO_PDF_PARSE_SECONDS", 20)),
