@@ -38,7 +38,7 @@ from broadcasting.models import (
     AudioAsset, Bulletin, BulletinState, Category, Cluster, Emergency, Playlist, Pronunciation, Slot, SlotException,
 )
 from communes.permissions import current_commune
-from core.api import CommuneScopedMixin
+from core.api import CommuneScopedMixin, refusal_response
 
 ID_REGEX = r"[0-9]{1,18}"
 ID_FIELDS = ("village_ids", "cluster_ids")
@@ -47,24 +47,11 @@ ID_FIELDS = ("village_ids", "cluster_ids")
 def refusal(exc: DjangoValidationError) -> Response:
     """A service's refusal as the API's error body: 409 for a conflict with the state, 429 when
     throttled, 404 for something missing, 400 otherwise."""
-    code = services.error_code(exc)
-    if hasattr(exc, "error_dict"):
-        fields = {key: [str(m) for m in messages] for key, messages in exc.message_dict.items() if key != "__all__"}
-        general = exc.message_dict.get("__all__", [])
-        detail = (general or [m for ms in fields.values() for m in ms] or [_("The data sent are not valid.")])[0]
-    else:
-        fields, detail = {}, exc.messages[0] if exc.messages else _("The data sent are not valid.")
-    headers = {}
-    if code in services.CONFLICT_CODES:
-        status_code = status.HTTP_409_CONFLICT
-    elif code == "throttled":
-        status_code = status.HTTP_429_TOO_MANY_REQUESTS
-        headers["Retry-After"] = str(getattr(exc, "retry_after", services.heartbeat_min_seconds()))
-    elif code == "not_found":
-        status_code = status.HTTP_404_NOT_FOUND
-    else:
-        status_code = status.HTTP_400_BAD_REQUEST
-    return Response({"code": code, "detail": str(detail), "fields": fields}, status=status_code, headers=headers)
+    response = refusal_response(exc, conflict_codes=services.CONFLICT_CODES,
+                                statuses={"throttled": status.HTTP_429_TOO_MANY_REQUESTS})
+    if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
+        response["Retry-After"] = str(getattr(exc, "retry_after", services.heartbeat_min_seconds()))
+    return response
 
 
 def request_data(request) -> dict:

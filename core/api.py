@@ -76,6 +76,30 @@ def exception_handler(exc, context):
     return response
 
 
+def refusal_response(exc: DjangoValidationError, *, conflict_codes=(), statuses: dict | None = None) -> Response:
+    """A service's refusal (a ValidationError with a code) as the error body: the code's status in
+    ``statuses``, else 409 for a conflict with the state (``conflict_codes``), 404 for "not_found",
+    400 otherwise."""
+    from core.validation import error_code
+
+    code = error_code(exc)
+    if hasattr(exc, "error_dict"):
+        fields = {key: [str(m) for m in messages] for key, messages in exc.message_dict.items() if key != "__all__"}
+        general = exc.message_dict.get("__all__", [])
+        detail = (general or [m for ms in fields.values() for m in ms] or [_("The data sent are not valid.")])[0]
+    else:
+        fields, detail = {}, exc.messages[0] if exc.messages else _("The data sent are not valid.")
+    if statuses and code in statuses:
+        status_code = statuses[code]
+    elif code in conflict_codes:
+        status_code = status.HTTP_409_CONFLICT
+    elif code == "not_found":
+        status_code = status.HTTP_404_NOT_FOUND
+    else:
+        status_code = status.HTTP_400_BAD_REQUEST
+    return Response({"code": code, "detail": str(detail), "fields": fields}, status=status_code)
+
+
 def json_error(status_code: int, code: str, detail: str) -> JsonResponse:
     return JsonResponse({"code": code, "detail": detail, "fields": {}}, status=status_code)
 

@@ -30,7 +30,7 @@ from rest_framework.response import Response
 
 from communes.models import SupervisingUnit
 from communes.second_factor import SecondFactorVerified
-from core.api import CommuneScopedMixin
+from core.api import CommuneScopedMixin, refusal_response
 from documents import exchange, files, numbering, registers, selectors, services
 from documents.models import (
     AuthorityPrefix, Confidentiality, DeliveryState, DocumentNotice, DocumentType, IncomingDocument, IncomingState,
@@ -49,15 +49,7 @@ XLSX_RESPONSE = {(200, registers.XLSX_CONTENT_TYPE): OpenApiResponse(OpenApiType
 
 def refusal(exc: DjangoValidationError) -> Response:
     """A service's refusal as the API's error body; state conflicts answer 409."""
-    code = services.error_code(exc)
-    if hasattr(exc, "error_dict"):
-        fields = {key: [str(m) for m in messages] for key, messages in exc.message_dict.items() if key != "__all__"}
-        general = exc.message_dict.get("__all__", [])
-        detail = (general or [m for ms in fields.values() for m in ms] or [_("The data sent are not valid.")])[0]
-    else:
-        fields, detail = {}, exc.messages[0] if exc.messages else _("The data sent are not valid.")
-    status_code = status.HTTP_409_CONFLICT if code in services.CONFLICT_CODES else status.HTTP_400_BAD_REQUEST
-    return Response({"code": code, "detail": str(detail), "fields": fields}, status=status_code)
+    return refusal_response(exc, conflict_codes=services.CONFLICT_CODES)
 
 
 def pdf_file(name: str, filename: str) -> FileResponse:

@@ -41,7 +41,7 @@ from rest_framework.views import APIView
 
 from communes.permissions import current_commune
 from communes.second_factor import SecondFactorVerified
-from core.api import CommuneScopedMixin
+from core.api import CommuneScopedMixin, refusal_response
 from core.http import client_ip
 from onestop import files as dossier_files
 from onestop import permissions, selectors, services, statistics
@@ -59,20 +59,7 @@ FILE_RESPONSE = {(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes
 def refusal(exc: DjangoValidationError) -> Response:
     """A service's refusal as the API's error body: 409 for a conflict with the state, 404 for
     something that does not exist, 400 otherwise."""
-    code = services.error_code(exc)
-    if hasattr(exc, "error_dict"):
-        fields = {key: [str(m) for m in messages] for key, messages in exc.message_dict.items() if key != "__all__"}
-        general = exc.message_dict.get("__all__", [])
-        detail = (general or [m for ms in fields.values() for m in ms] or [_("The data sent are not valid.")])[0]
-    else:
-        fields, detail = {}, exc.messages[0] if exc.messages else _("The data sent are not valid.")
-    if code in services.CONFLICT_CODES or code == "not_paid":
-        status_code = status.HTTP_409_CONFLICT
-    elif code == "not_found":
-        status_code = status.HTTP_404_NOT_FOUND
-    else:
-        status_code = status.HTTP_400_BAD_REQUEST
-    return Response({"code": code, "detail": str(detail), "fields": fields}, status=status_code)
+    return refusal_response(exc, conflict_codes=services.CONFLICT_CODES, statuses={"not_paid": status.HTTP_409_CONFLICT})
 
 
 def _require_commune():
