@@ -72,3 +72,33 @@ class CommuneFileSystemStorage(FileSystemStorage):
         if self.is_final(name):
             raise FinalFileError(f"{name} is final: it cannot be replaced")
         return super()._save(name, content)
+
+
+# --- the apps' file helpers (names are storage names, under the current commune's prefix) -------
+
+def save_final(name: str, data: bytes) -> str:
+    """Write a file that is never replaced; returns its storage name. On a backend without final
+    files (an S3-compatible one, say) a plain save."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    if hasattr(default_storage, "save_final"):
+        return default_storage.save_final(name, ContentFile(data))
+    return default_storage.save(name, ContentFile(data))
+
+
+def open_file(name: str):
+    from django.core.files.storage import default_storage
+
+    return default_storage.open(name, "rb")
+
+
+def read(name: str) -> bytes:
+    with open_file(name) as handle:
+        return handle.read()
+
+
+def exists(name: str) -> bool:
+    from django.core.files.storage import default_storage
+
+    return bool(name) and default_storage.exists(name)

@@ -14,12 +14,12 @@ import posixpath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.template.defaultfilters import filesizeformat
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from core.storage import exists, open_file, read, save_final  # noqa: F401  (this app's file helpers)
 
 logger = logging.getLogger(__name__)
 
@@ -98,19 +98,3 @@ def clean_filename(name: str, default: str = "document.pdf") -> str:
     return cleaned
 
 
-def save_final(name: str, data: bytes) -> str:
-    """Write a file that is never replaced; returns the storage name (under the commune's prefix)."""
-    return default_storage.save_final(name, ContentFile(data))
-
-
-def open_file(name: str):
-    return default_storage.open(name, "rb")
-
-
-def read(name: str) -> bytes:
-    with default_storage.open(name, "rb") as handle:
-        return handle.read()
-
-
-def exists(name: str) -> bool:
-    return bool(name) and default_storage.exists(name)

@@ -13,11 +13,11 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.template.defaultfilters import filesizeformat
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
+
+from core.storage import exists, open_file, read, save_final  # noqa: F401  (this app's file helpers)
 
 PDF = "application/pdf"
 JPEG = "image/jpeg"
@@ -107,22 +107,3 @@ def clean_filename(name: str, content_type: str) -> str:
     return f"{stem}.{EXTENSIONS.get(content_type, 'bin')}"
 
 
-def save_final(name: str, data: bytes) -> str:
-    """Write a file that is never replaced; returns the storage name (under the commune's prefix)."""
-    storage = default_storage
-    if hasattr(storage, "save_final"):
-        return storage.save_final(name, ContentFile(data))
-    return storage.save(name, ContentFile(data))
-
-
-def read(name: str) -> bytes:
-    with default_storage.open(name, "rb") as handle:
-        return handle.read()
-
-
-def open_file(name: str):
-    return default_storage.open(name, "rb")
-
-
-def exists(name: str) -> bool:
-    return bool(name) and default_storage.exists(name)

@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from communes.models import Membership, User
 from communes.permissions import current_commune
+from core.storage import read, save_final  # noqa: F401  (save_final: the runner calls it here)
 from jobs.models import JobState
 from jobs.services import enqueue
 from signatures import permissions, pki
@@ -188,18 +189,7 @@ def _storage():
     return default_storage
 
 
-def read_file(name: str) -> bytes:
-    with _storage().open(name, "rb") as handle:
-        return handle.read()
-
-
-def save_final(name: str, data: bytes) -> str:
-    """Save a file that is never replaced (``core.storage``); a plain save on other backends."""
-    storage = _storage()
-    content = ContentFile(data)
-    if hasattr(storage, "save_final"):
-        return storage.save_final(name, content)
-    return storage.save(name, content)
+read_file = read  # the name the signing code and its callers use
 
 
 def _log(*, user=None, certificate=None, subject="", purpose="", outcome, code="", detail="", job=None):
