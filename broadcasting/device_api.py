@@ -17,11 +17,10 @@ API's error body ``{"code", "detail", "fields"}`` and ``WWW-Authenticate: Device
 """
 from __future__ import annotations
 
-import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,9 +39,9 @@ from broadcasting import scheduler, services
 from broadcasting.api import refusal
 from broadcasting.models import Cluster
 from communes.permissions import current_commune
+from core.http import ranged_file_response
 
 KEY_REGEX = r"[0-9a-f]{64}"
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 AUDIO_CONTENT_TYPE = "audio/mpeg"
 
 
@@ -169,30 +168,6 @@ def _range_not_satisfiable(size: int) -> HttpResponse:
     return response
 
 
-def parse_range(header: str, size: int):
-    """(start, end) inclusive of a single ``bytes=`` range; None to send the whole file; "bad"
-    when the range cannot be satisfied."""
-    header = (header or "").strip()
-    if not header or not header.lower().startswith("bytes="):
-        return None  # no range, or a unit we do not know: the whole file (RFC 9110 §14.2)
-    if "," in header:
-        return None  # several ranges: the whole file
-    match = _RANGE.match(header.replace(" ", ""))
-    if match is None or (match.group(1) == "" and match.group(2) == ""):
-        return "bad"
-    first, last = match.group(1), match.group(2)
-    if first == "":
-        length = int(last)
-        if length == 0 or size == 0:
-            return "bad"
-        return max(0, size - length), size - 1
-    start = int(first)
-    end = int(last) if last else size - 1
-    if start >= size or end < start:
-        return "bad"
-    return start, min(end, size - 1)
-
-
 class DeviceAudioView(DeviceView):
     """An audio file (MP3) of the commune, whole or a byte range."""
 
@@ -206,27 +181,9 @@ class DeviceAudioView(DeviceView):
         asset = scheduler.ready_asset(key)
         if asset is None or not default_storage.exists(asset.file):
             raise NotFound(_("There is no such audio."))
-        size = default_storage.size(asset.file)
-        etag = f'"{asset.key}"'
-        wanted = parse_range(request.headers.get("Range", ""), size)
-        if_range = request.headers.get("If-Range", "")
-        if wanted is not None and if_range and if_range.strip() != etag:
-            wanted = None  # the file changed since the device's copy: send it whole
-        if wanted == "bad":
-            return _range_not_satisfiable(size)
-        if wanted is None:
-            response = FileResponse(default_storage.open(asset.file, "rb"), content_type=AUDIO_CONTENT_TYPE)
-            response["Content-Length"] = str(size)
-        else:
-            start, end = wanted
-            with default_storage.open(asset.file, "rb") as handle:
-                handle.seek(start)
-                data = handle.read(end - start + 1)
-            response = HttpResponse(data, status=status.HTTP_206_PARTIAL_CONTENT, content_type=AUDIO_CONTENT_TYPE)
-            response["Content-Range"] = f"bytes {start}-{end}/{size}"
-            response["Content-Length"] = str(len(data))
-        response["Accept-Ranges"] = "bytes"
-        response["ETag"] = etag
+        response = ranged_file_response(request, asset.file, content_type=AUDIO_CONTENT_TYPE, etag=f'"{asset.key}"')
+        if response is None:
+            return _range_not_satisfiable(default_storage.size(asset.file))
         response["Cache-Control"] = "private, max-age=31536000, immutable"
         return response
 

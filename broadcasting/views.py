@@ -19,7 +19,7 @@ from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from communes.permissions import page_guard, user_names
+from core.http import ranged_file_response
 from broadcasting import audio_services, forms, permissions, scheduler, selectors, services
 from broadcasting import reports as radio_reports
 from broadcasting.models import (
@@ -404,28 +405,14 @@ def audio_status(request, key):
 @page_requires("module.open")
 def audio_file(request, key):
     """The MP3, whole or a byte range (so that the page's player can seek)."""
-    from broadcasting.device_api import parse_range
-
     asset = _asset(key)
     if not asset.file or not default_storage.exists(asset.file):
         raise Http404
-    size = default_storage.size(asset.file)
-    wanted = parse_range(request.headers.get("Range", ""), size)
-    if wanted == "bad":
+    response = ranged_file_response(request, asset.file, content_type="audio/mpeg", filename=f"ban-tin-{key[:12]}.mp3")
+    if response is None:
         response = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{size}"
+        response["Content-Range"] = f"bytes */{default_storage.size(asset.file)}"
         return response
-    if wanted is None:
-        response = FileResponse(default_storage.open(asset.file, "rb"), content_type="audio/mpeg",
-                                filename=f"ban-tin-{key[:12]}.mp3")
-    else:
-        start, end = wanted
-        with default_storage.open(asset.file, "rb") as handle:
-            handle.seek(start)
-            data = handle.read(end - start + 1)
-        response = HttpResponse(data, status=206, content_type="audio/mpeg")
-        response["Content-Range"] = f"bytes {start}-{end}/{size}"
-    response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = "private, max-age=86400"
     return response
 
