@@ -106,6 +106,14 @@ class Commune(TenantMixin):
         verbose_name = _("commune")
         verbose_name_plural = _("communes")
         ordering = ["code"]
+        constraints = [
+            # The agency identifier names the commune in document exchange, prefixes its dossier
+            # codes and is the VietQR purpose: one commune per identifier in an installation.
+            models.UniqueConstraint(
+                fields=["agency_code"], condition=~models.Q(agency_code=""), name="commune_agency_code_unique",
+                violation_error_message=_("Another commune already has this agency identifier."),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display_vi()} {self.name}"
