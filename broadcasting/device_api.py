@@ -8,7 +8,8 @@ API's error body ``{"code", "detail", "fields"}`` and ``WWW-Authenticate: Device
   and, while an emergency broadcast is active for the cluster, ``interrupt: true`` with the
   emergency item first in ``items``. The ``ETag`` header covers all of it; a request with
   ``If-None-Match`` equal to it gets ``304 Not Modified`` and no body.
-* ``GET audio/<key>.mp3``: a ready audio file of the commune; ``Range: bytes=…`` gives
+* ``GET audio/<key>.mp3``: a ready audio file of the cluster's playlists that have not ended
+  (or of an emergency broadcast interrupting it); any other key answers 404; ``Range: bytes=…`` gives
   ``206 Partial Content`` with ``Content-Range``, an unsatisfiable range ``416``.
 * ``POST heartbeat/``: ``{status, volume (0–100), signal (dBm), firmware}``; more often than
   every XASO_RADIO_HEARTBEAT_MIN_SECONDS answers ``429`` with ``Retry-After``.
@@ -169,7 +170,7 @@ def _range_not_satisfiable(size: int) -> HttpResponse:
 
 
 class DeviceAudioView(DeviceView):
-    """An audio file (MP3) of the commune, whole or a byte range."""
+    """An audio file (MP3) the cluster plays, whole or a byte range."""
 
     @extend_schema(
         parameters=[OpenApiParameter("Range", str, location=OpenApiParameter.HEADER, required=False)],
@@ -178,7 +179,7 @@ class DeviceAudioView(DeviceView):
                    416: OpenApiResponse(OpenApiTypes.OBJECT)},
     )
     def get(self, request, key=None, *args, **kwargs):
-        asset = scheduler.ready_asset(key)
+        asset = scheduler.asset_for_device(self.cluster, key)
         if asset is None or not default_storage.exists(asset.file):
             raise NotFound(_("There is no such audio."))
         response = ranged_file_response(request, asset.file, content_type=AUDIO_CONTENT_TYPE, etag=f'"{asset.key}"')

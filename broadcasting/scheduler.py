@@ -448,8 +448,23 @@ def prepare_upcoming(hours: float = 24) -> dict:
     return summary
 
 
-def ready_asset(key: str) -> AudioAsset | None:
-    """A ready asset of the commune by its key (what devices may download)."""
+def asset_for_device(cluster: Cluster, key: str, now: datetime.datetime | None = None) -> AudioAsset | None:
+    """A ready asset that ``cluster`` may download: one its playlists have not finished playing
+    (the current window and the coming ones, as the device was told), of a bulletin still
+    approved, or the audio of an emergency broadcast interrupting it now. A device token opens
+    nothing else of the commune: no bulletin waiting for approval, none of another cluster."""
     if not key or len(key) != 64:
         return None
-    return AudioAsset.objects.filter(key=key).exclude(file="").first()
+    now = now or timezone.now()
+    in_playlist = PlaylistEntry.objects.filter(
+        asset_id=OuterRef("pk"), playlist__cluster=cluster, playlist__ends_at__gt=now,
+        bulletin__state=BulletinState.APPROVED,
+    )
+    in_emergency = Emergency.objects.filter(
+        bulletin__asset_id=OuterRef("pk"), clusters=cluster, cancelled_at__isnull=True, sent_at__lte=now,
+        until__gt=now,
+    )
+    return (
+        AudioAsset.objects.filter(key=key).exclude(file="")
+        .filter(Q(Exists(in_playlist)) | Q(Exists(in_emergency))).first()
+    )

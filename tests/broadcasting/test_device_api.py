@@ -333,8 +333,10 @@ def test_as_run_shape_and_size(radio, settings):
 def test_audio_download_whole_and_ranges(radio):
     data = make_mp3(2.0)
     asset = ready_asset(2.0, data=data)
+    approved_bulletin(title="Tin có tệp", asset=asset)  # in the cluster's playlist: it may fetch it
     url = f"/api/v1/radio/device/audio/{asset.key}.mp3"
     headers = device_headers(radio["token"])
+    assert poll(radio).status_code == 200
     size = len(data)
     whole = radio["device"].get(url, **headers)
     assert whole.status_code == 200 and whole["Content-Type"] == "audio/mpeg"
