@@ -331,7 +331,8 @@ XASO_DOSSIER_CODE_FORMAT = env("XASO_DOSSIER_CODE_FORMAT", "{agency}-{date:%y%m%
 XASO_DOSSIER_FILE_MAX_BYTES = int(env("XASO_DOSSIER_FILE_MAX_BYTES", str(5 * 1024 * 1024)))
 XASO_DOSSIER_FILE_TYPES = env_list("XASO_DOSSIER_FILE_TYPES", "application/pdf,image/jpeg,image/png")
 XASO_DOSSIER_MAX_FILES = int(env("XASO_DOSSIER_MAX_FILES", "30"))
-# Public status lookup: attempts per client address, and wrong phones per dossier code, per hour.
+# Public status lookup (counted in PostgreSQL, core.throttle): lookups per client address, wrong
+# phones per (dossier code, address) in an hour, and wrong phones per address (onestop.selectors).
 XASO_LOOKUP_RATE = env("XASO_LOOKUP_RATE", "20/hour")
 XASO_LOOKUP_MAX_FAILURES = int(env("XASO_LOOKUP_MAX_FAILURES", "5"))
 # Bank payment notifications: the shared secret of the HMAC-SHA256 signature (empty: refused).
@@ -392,3 +393,4 @@ XASO_RADIO_UPLOAD_MAX_SECONDS = int(env("XASO_RADIO_UPLOAD_MAX_SECONDS", "1800")
 XASO_RADIO_UPLOAD_INLINE_SECONDS = int(env("XASO_RADIO_UPLOAD_INLINE_SECONDS", "300"))
 # An emergency broadcast interrupts for at least this long (or its audio × repeats, if longer).
 XASO_RADIO_EMERGENCY_MINUTES = int(env("XASO_RADIO_EMERGENCY_MINUTES", "30"))
+XASO_LOOKUP_FAILURE_RATE = env("XASO_LOOKUP_FAILURE_RATE", "30/day")

@@ -24,6 +24,7 @@ import json
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError
 from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,17 +33,17 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import APIException, NotFound, Throttled, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from communes.permissions import current_commune
 from communes.second_factor import SecondFactorVerified
 from core.api import CommuneScopedMixin, refusal_response
 from core.http import client_ip
+from core.throttle import DatabaseRateThrottle, message_for_wait
 from onestop import files as dossier_files
 from onestop import permissions, selectors, services, statistics
 from onestop.models import Channel, Delivery, Dossier, DossierState, FormKind, PaymentMethod, Procedure
@@ -84,22 +85,27 @@ class OnestopPermission(BasePermission):
         return needed is not None and permissions.can(user, needed)
 
 
-class LookupThrottle(SimpleRateThrottle):
-    """Status lookups per client address, counted in the shared cache (every process)."""
+class LookupThrottle(DatabaseRateThrottle):
+    """Status lookups per client address (``XASO_LOOKUP_RATE``), counted in PostgreSQL: one
+    atomic count that every process shares and that still counts while Redis is down."""
 
-    scope = "onestop_lookup"
+    scope = selectors.LOOKUP_ADDRESS_SCOPE
+    rate = "XASO_LOOKUP_RATE"
 
-    def __init__(self):
-        from django.core.cache import caches
+    def allow_request(self, request, view) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except DatabaseError:
+            raise LookupUnavailable from None
 
-        self.cache = caches["shared"]
-        super().__init__()
 
-    def get_rate(self):
-        return getattr(settings, "XASO_LOOKUP_RATE", "20/hour") or None
+class LookupUnavailable(APIException):
+    """Nothing can be counted (PostgreSQL does not answer): 503 with a retry time, never a 500."""
 
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": client_ip(request) or "unknown"}
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "unavailable"
+    default_detail = gettext_lazy("The status of dossiers cannot be looked up at the moment. Try again in a minute.")
+    wait = 30
 
 
 # --- serializers -------------------------------------------------------------------------------
@@ -918,7 +924,14 @@ class LookupView(PublicAPIView):
     def post(self, request, *args, **kwargs):
         serializer = DossierLookupSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        dossier = selectors.lookup(serializer.validated_data["code"], serializer.validated_data["phone_last4"])
+        try:
+            dossier = selectors.lookup(serializer.validated_data["code"], serializer.validated_data["phone_last4"],
+                                       address=client_ip(request))
+        except selectors.LookupRefused as refused:
+            raise Throttled(wait=refused.decision.retry_after,
+                            detail=message_for_wait(refused.decision.retry_after)) from None
+        except DatabaseError:
+            raise LookupUnavailable from None
         if dossier is None:
             raise NotFound(_("No dossier matches this code and phone number."))
         return Response(DossierStatusSerializer(selectors.public_status(dossier)).data)

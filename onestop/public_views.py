@@ -11,22 +11,23 @@ only read, check the owner and show the services' messages.
 * ``/services/<code>/apply/`` and ``/my/dossiers/<pk>/edit/``: the online application (login).
 * ``/my/dossiers/`` and ``/my/dossiers/<pk>/``: the citizen's own dossiers (another person's: 404).
 * ``/lookup/``: the status of a dossier by its code and the last four digits of the phone,
-  throttled per client address (``XASO_LOOKUP_RATE`` in ``caches["shared"]``).
+  throttled per client address and per (code, address) in PostgreSQL (``onestop.selectors``).
 * ``/rate/<token>/``: the citizen's rating, once.
 """
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
-import math
 import posixpath
 import time
 import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import caches
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -35,9 +36,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from core.http import client_ip
 from core.text import fold
 from onestop import files, selectors, services
-from onestop.api import LookupThrottle
 from onestop.models import (
     DONE_STATES, Dossier, DossierState, FormKind, Handler, IssuedForm, OnlineLevel, Procedure,
     RequiredDocument, Sector, SupplementPause, TimeUnit,
@@ -51,6 +52,7 @@ logger = logging.getLogger(__name__)
 CITIZEN_FORMS = (FormKind.RECEIPT, FormKind.SUPPLEMENT, FormKind.REFUSAL, FormKind.APOLOGY, FormKind.STOP, FormKind.FEE_RECEIPT)
 LOCK_SECONDS = 60
 LOCK_WAIT_SECONDS = 20
+LOOKUP_UNAVAILABLE_RETRY_SECONDS = 30
 
 
 # --- helpers ----------------------------------------------------------------------------------------
@@ -211,22 +213,27 @@ class Busy(Exception):
 
 @contextlib.contextmanager
 def _application_lock(user, token):
-    """One request at a time per application: a second click waits for the first one's outcome."""
-    cache = caches["shared"]
-    key = f"onestop:apply-lock:{user.pk}:{token}"
+    """One request at a time per application: a second click waits for the first one's outcome.
+
+    A PostgreSQL advisory lock (held by this connection, released when it ends, whatever
+    happens): the application needs the database anyway, and a lock kept in Redis would make the
+    page fail while Redis is away."""
+    digest = hashlib.sha256(f"onestop.apply:{connection.schema_name}:{user.pk}:{token}".encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
-    while not cache.add(key, 1, timeout=LOCK_SECONDS):
-        if time.monotonic() > deadline:
-            raise Busy
-        time.sleep(0.1)
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+            if cursor.fetchone()[0]:
+                break
+            if time.monotonic() > deadline:
+                raise Busy
+            time.sleep(0.1)
     try:
         yield
     finally:
-        cache.delete(key)
-
-
-def _draft_key(user, token) -> str:
-    return f"onestop:apply-draft:{user.pk}:{token}"
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
 def _token(value) -> uuid.UUID:
@@ -281,9 +288,9 @@ def _handle_application(request, procedure, dossier, token):
         messages.info(request, _("Your application has already been sent."))
         return HttpResponseRedirect(reverse("services:my_dossier", args=[sent.pk]))
     if dossier is None:
-        saved_pk = caches["shared"].get(_draft_key(user, token))
-        if saved_pk:
-            dossier = Dossier.objects.filter(pk=saved_pk, citizen_id=user.pk, state__in=EDITABLE_STATES).first()
+        # A second "save" of the same page finds the draft its first one made (the page's key is
+        # kept on the draft, so a restart or an outage of Redis cannot make a second draft).
+        dossier = Dossier.objects.filter(submit_token=token, citizen_id=user.pk, state__in=EDITABLE_STATES).first()
     else:
         dossier = Dossier.objects.filter(pk=dossier.pk, citizen_id=user.pk).first()
         if dossier is None or dossier.state not in EDITABLE_STATES:
@@ -298,11 +305,11 @@ def _handle_application(request, procedure, dossier, token):
         dossier = services.save_draft(
             citizen=user, procedure=procedure, applicant=form.applicant(), form_data=form.form_data(),
             dossier=dossier, delivery=form.cleaned_data["delivery"], delivery_address=form.cleaned_data["delivery_address"],
+            page_token=token,
         )
     except ValidationError as error:
         _errors_to_form(form, error)
         return _application_page(request, procedure, dossier, form, token=token)
-    caches["shared"].set(_draft_key(user, token), dossier.pk, timeout=24 * 3600)
 
     file_errors: dict[int | str, list[str]] = {}
     for document_id in request.POST.getlist("remove"):
@@ -540,18 +547,28 @@ def lookup(request):
     if request.method != "POST":
         form = LookupForm(initial={"code": (request.GET.get("code") or "").strip()[:40]})
         return render(request, "onestop/public/lookup.html", {"form": form})
-    # The same budget per client address as the API's lookups (one throttle, shared cache).
-    throttle = LookupThrottle()
-    allowed = throttle.allow_request(request, None)
-    retry_after = 0 if allowed else max(1, math.ceil(throttle.wait() or 1))
-    if not allowed:
+    # The same budgets per client address as the API's lookups (counted in PostgreSQL).
+    address = client_ip(request) or "unknown"
+    try:
+        decision = selectors.count_lookup(address)
+        form = LookupForm(request.POST)
+        if decision.allowed and not form.is_valid():
+            return render(request, "onestop/public/lookup.html", {"form": form})
+        dossier = selectors.lookup(form.cleaned_data["code"], form.cleaned_data["phone_last4"],
+                                   address=address) if decision.allowed else None
+    except selectors.LookupRefused as refused:
+        decision = refused.decision
+    except DatabaseError:
+        # Nothing can be counted (or read): a clear answer, not an error page.
+        logger.exception("Status lookup: the database did not answer")
+        response = render(request, "onestop/public/lookup_unavailable.html", {"form": LookupForm(request.POST)}, status=503)
+        response["Retry-After"] = str(LOOKUP_UNAVAILABLE_RETRY_SECONDS)
+        return response
+    if not decision.allowed:
+        retry_after = max(1, int(decision.retry_after))
         response = render(request, "onestop/public/throttled.html", {"minutes": max(1, (retry_after + 59) // 60)}, status=429)
         response["Retry-After"] = str(retry_after)
         return response
-    form = LookupForm(request.POST)
-    if not form.is_valid():
-        return render(request, "onestop/public/lookup.html", {"form": form})
-    dossier = selectors.lookup(form.cleaned_data["code"], form.cleaned_data["phone_last4"])
     if dossier is None:
         # The same answer for an unknown code and for a wrong phone number.
         return render(request, "onestop/public/lookup.html", {"form": form, "not_found": True})
@@ -569,11 +586,17 @@ def rate(request, token):
     dossier = Dossier.objects.select_related("procedure").filter(rating_token=token).first()
     if dossier is None:
         raise Http404
+    if dossier.citizen_id and request.user.pk != dossier.citizen_id:
+        # A dossier sent online is rated by its citizen only (see services.rate).
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        raise Http404
     context = {"dossier": dossier, "already": _is_rated(dossier), "open": dossier.state in DONE_STATES}
     form = RatingForm(request.POST or None)
     if request.method == "POST" and not context["already"] and context["open"] and form.is_valid():
         try:
-            services.rate(token=token, score=form.cleaned_data["score"], comment=form.cleaned_data["comment"])
+            services.rate(token=token, score=form.cleaned_data["score"], comment=form.cleaned_data["comment"],
+                          user=request.user)
         except ValidationError as error:
             context["already"] = _is_rated(dossier)
             if not context["already"]:

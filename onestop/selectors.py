@@ -2,10 +2,22 @@
 citizen's own dossiers.
 
 The lookup answers only to the dossier code together with the last four digits of the
-applicant's phone, and answers an unknown code and a wrong phone alike. Wrong phones are
-counted per code in ``caches["shared"]`` (all processes see them): after
-``settings.XASO_LOOKUP_MAX_FAILURES`` of them within an hour the code answers nothing, even to
-the right phone, until the hour has passed.
+applicant's phone, and answers an unknown code and a wrong phone alike. Dossier codes are
+sequential (``{agency}-{date}-{seq}``), so the four digits are the secret, and the lookup's
+throttles (``core.throttle``: counted in PostgreSQL, atomic, still counting while Redis is down)
+keep guessing them slow without letting anyone lock a citizen out of their own dossier:
+
+* every lookup counts against its client address: ``XASO_LOOKUP_RATE`` (20 an hour);
+* wrong phones count per (code, address): after ``XASO_LOOKUP_MAX_FAILURES`` (5) within an
+  hour that address gets 429 for that code; other addresses, the owner's among them, still get
+  their answer (nothing is counted per code alone);
+* wrong phones count per address over a day: ``XASO_LOOKUP_FAILURE_RATE`` (30 a day).
+
+What that leaves a guesser with one address: at most 30 wrong endings a day, so the 10,000
+endings of one code take 333 days, and guessing at random over many codes finds one dossier in
+10,000 / 30 ≈ 333 days on average; 100 addresses find about one dossier in 3 days, and need
+10,000 / (100 × 5) = 20 hours for one chosen code. A successful lookup clears the (code, address)
+count: whoever typed the right digits has nothing left to guess.
 """
 from __future__ import annotations
 
@@ -14,7 +26,6 @@ import hmac
 import re
 
 from django.conf import settings
-from django.core.cache import caches
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
@@ -34,23 +45,29 @@ PUBLIC_EVENT_KINDS = (
 
 # --- public lookup -----------------------------------------------------------------------------
 
-def _failure_key(code: str) -> str:
-    return f"onestop:lookup-failures:{connection.schema_name}:{code.upper()}"
+class LookupRefused(Exception):
+    """Too many lookups from this address (or wrong phones for this code from it); ``decision``
+    says until when."""
+
+    def __init__(self, decision):
+        super().__init__("lookup throttled")
+        self.decision = decision
 
 
-def lookup_failures(code: str) -> int:
-    return int(caches["shared"].get(_failure_key(code), 0) or 0)
+LOOKUP_ADDRESS_SCOPE = "onestop.lookup"
+LOOKUP_WRONG_SCOPE = "onestop.lookup.wrong"  # per (commune, code, address), an hour
+LOOKUP_WRONG_DAY_SCOPE = "onestop.lookup.wrong-day"  # per address, every commune together
 
 
-def _count_failure(code: str) -> None:
-    cache = caches["shared"]
-    key = _failure_key(code)
-    if cache.add(key, 1, timeout=LOOKUP_WINDOW_SECONDS):
-        return
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=LOOKUP_WINDOW_SECONDS)
+def _code_key(code: str, address: str) -> str:
+    return f"{connection.schema_name}:{code.upper()}:{address}"
+
+
+def count_lookup(address: str):
+    """Count one lookup against the client address (``XASO_LOOKUP_RATE``); the decision."""
+    from core import throttle
+
+    return throttle.check(LOOKUP_ADDRESS_SCOPE, address or "unknown", settings.XASO_LOOKUP_RATE)
 
 
 def _phone_digits(value: str) -> str:
@@ -61,27 +78,41 @@ def normalize_code(code) -> str:
     return str(code or "").strip().upper()
 
 
-def lookup(code, phone_last4) -> Dossier | None:
+def lookup(code, phone_last4, *, address: str | None = None) -> Dossier | None:
     """The received dossier with this code whose applicant's phone ends with ``phone_last4``;
-    None for an unknown code, a wrong phone, or a code locked after too many wrong phones."""
+    None for an unknown code or a wrong phone. Raises ``LookupRefused`` when this address has
+    typed too many wrong phones for this code (an hour) or for any code (a day). The address's
+    own budget of lookups (``count_lookup``) is the caller's, counted before the form is read."""
+    from core import throttle
+
+    address = address or "unknown"
     typed = str(code or "").strip()
     code = normalize_code(code)
     last4 = _phone_digits(phone_last4)
-    if not code or not CODE_RE.match(code) or len(last4) != 4:
-        if code and CODE_RE.match(code):
-            _count_failure(code)
+    if not code or not CODE_RE.match(code):
         return None
-    if lookup_failures(code) >= int(settings.XASO_LOOKUP_MAX_FAILURES):
-        return None
-    dossier = (
-        # Exact matches use the unique index (a case-insensitive match would scan the table).
-        Dossier.objects.filter(code__in={code, typed}).exclude(state__in=[DossierState.DRAFT, DossierState.WITHDRAWN])
-        .select_related("procedure", "current_step").first()
-    )
+    day_limit, day_window = throttle.parse_rate(settings.XASO_LOOKUP_FAILURE_RATE)
+    daily = throttle.peek(LOOKUP_WRONG_DAY_SCOPE, address, day_limit, day_window)
+    if not daily.allowed:
+        raise LookupRefused(daily)
+    # Counted before the phone is compared, in one statement: concurrent guesses for one code
+    # from one address cannot pass together. A right phone clears the count below.
+    per_code = throttle.hit(LOOKUP_WRONG_SCOPE, _code_key(code, address),
+                            int(settings.XASO_LOOKUP_MAX_FAILURES), LOOKUP_WINDOW_SECONDS)
+    if not per_code.allowed:
+        raise LookupRefused(per_code)
+    dossier = None
+    if len(last4) == 4:
+        dossier = (
+            # Exact matches use the unique index (a case-insensitive match would scan the table).
+            Dossier.objects.filter(code__in={code, typed}).exclude(state__in=[DossierState.DRAFT, DossierState.WITHDRAWN])
+            .select_related("procedure", "current_step").first()
+        )
     expected = _phone_digits(dossier.applicant_phone)[-4:] if dossier is not None else "----"
     if dossier is None or len(expected) != 4 or not hmac.compare_digest(expected, last4):
-        _count_failure(code)
+        throttle.hit(LOOKUP_WRONG_DAY_SCOPE, address, day_limit, day_window)
         return None
+    throttle.clear(LOOKUP_WRONG_SCOPE, _code_key(code, address))
     return dossier
 
 

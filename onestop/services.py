@@ -352,10 +352,14 @@ def issue_form(dossier: Dossier, kind: str, user, extra: dict | None = None) -> 
 
 
 def agency_code(commune=None) -> str:
+    """The commune's agency identifier, unique in the installation (a database constraint, and
+    the derived one when none is set), so that dossier codes are unique in the installation."""
+    from communes.services import derived_agency_code
+
     commune = commune or current_commune()
     if commune is None:
         return "XASO"
-    return (commune.agency_code or commune.code).strip()
+    return (commune.agency_code or "").strip() or derived_agency_code(commune.code)
 
 
 def _counter_day(fmt: str, day: datetime.date) -> datetime.date:
@@ -709,8 +713,11 @@ def _close_refused(dossier: Dossier, user, reason: str) -> None:
 # --- online: drafts, files, submission ----------------------------------------------------------
 
 def save_draft(*, citizen, procedure, applicant: dict, form_data: dict, dossier=None, delivery="online",
-               delivery_address="") -> Dossier:
-    """Create or change the citizen's own draft (or a dossier sent back to be completed)."""
+               delivery_address="", page_token=None) -> Dossier:
+    """Create or change the citizen's own draft (or a dossier sent back to be completed).
+
+    ``page_token`` (the application page's key, later its ``submit_token``) is kept on a new
+    draft, so that a second "save" of the same page finds it instead of making another."""
     if not getattr(citizen, "is_authenticated", False):
         raise PermissionDenied
     if dossier is not None:
@@ -725,6 +732,9 @@ def save_draft(*, citizen, procedure, applicant: dict, form_data: dict, dossier=
     with transaction.atomic():
         if dossier is None:
             dossier = Dossier(procedure=procedure, channel=Channel.ONLINE, state=DossierState.DRAFT, citizen=citizen)
+            token = _uuid(page_token) if page_token else None
+            if token is not None and not Dossier.objects.filter(submit_token=token).exists():
+                dossier.submit_token = token
             reason = "draft created"
         else:
             dossier = _locked(dossier.pk)
@@ -1327,8 +1337,12 @@ def _record_payment(*, dossier, user, method: str, amount=None, reference=None, 
     return payment
 
 
-def rate(*, token, score: int, comment: str = "") -> Rating:
-    """The applicant's rating of the service, once per dossier, once the result is ready."""
+def rate(*, token, score: int, comment: str = "", user=None) -> Rating:
+    """The applicant's rating of the service, once per dossier, once the result is ready.
+
+    The rating key opens the rating only of a dossier received at the desk (it is printed on the
+    receipt and on the result handed to the applicant). A dossier sent online is rated by its
+    citizen only, logged in (``user``): its key alone, wherever it was read, rates nothing."""
     try:
         token = uuid.UUID(str(token))
     except (TypeError, ValueError, AttributeError):
@@ -1346,6 +1360,9 @@ def rate(*, token, score: int, comment: str = "") -> Rating:
         dossier = Dossier.objects.select_for_update().filter(rating_token=token).first()
         if dossier is None:
             raise _error(_("This rating link is not valid."), code="not_found", field="token")
+        if dossier.citizen_id and getattr(user, "pk", None) != dossier.citizen_id:
+            raise _error(_("Log in with the account that sent this dossier to rate the service."),
+                         code="login_required", field="token")
         if dossier.state not in DONE_STATES:
             raise _error(_("The service can be rated once the result is ready."), code="wrong_state")
         if Rating.objects.filter(dossier=dossier).exists():
