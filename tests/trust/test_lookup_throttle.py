@@ -207,3 +207,26 @@ def test_sixteen_concurrent_lookups_against_a_limit_of_five_let_exactly_five_thr
         throttle.clear(selectors.LOOKUP_ADDRESS_SCOPE, address)
         throttle.clear(selectors.LOOKUP_WRONG_DAY_SCOPE, address)
         throttle.clear(selectors.LOOKUP_WRONG_SCOPE, f"{tule_live.schema_name}:KHONG-CO-0001:{address}")
+
+
+# --- the public signature check ------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/api/v1/verify/", "/verify/"])
+def test_signature_check_is_throttled_in_postgresql_while_redis_is_down(db, settings, path):
+    """Before: the check's throttle counted in each process's own memory (eight gunicorn workers,
+    eight budgets) and not in one place that every process sees."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from core import throttle
+
+    settings.CACHES = {**settings.CACHES, "shared": {**settings.CACHES["shared"], "LOCATION": "redis://127.0.0.1:1/0"}}
+    settings.XASO_VERIFY_RATE = "3/minute"
+    address = "198.51.100.99"
+    client = Client(HTTP_HOST="tule.localhost", REMOTE_ADDR=address)
+
+    def check():
+        return client.post(path, {"file": SimpleUploadedFile("a.pdf", b"not a pdf", content_type="application/pdf")})
+
+    statuses = [check().status_code for _ in range(4)]
+    assert statuses == [400, 400, 400, 429]
+    assert throttle.peek("signatures.verify", address, 3, 60).count == 4  # every process reads this count
