@@ -28,7 +28,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -39,6 +39,7 @@ from broadcasting.models import (
 )
 from communes.permissions import current_commune
 from core.api import CommuneScopedMixin, refusal_response
+from core.parsers import JSONParser
 
 ID_REGEX = r"[0-9]{1,18}"
 ID_FIELDS = ("village_ids", "cluster_ids")

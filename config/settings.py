@@ -183,6 +183,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Whole request bodies (uploads included) above this are refused with 413 before being read.
 XASO_MAX_REQUEST_BYTES = int(env("XASO_MAX_REQUEST_BYTES", str(25 * 1024 * 1024)))
 XASO_IMPORT_MAX_BYTES = int(env("XASO_IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
+# JSON bodies (API, devices, bank notifications, JSON in form fields): size in bytes and nesting
+# depth; beyond them a 400 (core.parsers), never a parser running out of stack.
+XASO_JSON_MAX_BYTES = int(env("XASO_JSON_MAX_BYTES", str(2 * 1024 * 1024)))
+XASO_JSON_MAX_DEPTH = int(env("XASO_JSON_MAX_DEPTH", "32"))
 XASO_IMPORT_MAX_ROWS = int(env("XASO_IMPORT_MAX_ROWS", "20000"))
 
 SESSION_COOKIE_HTTPONLY = True
@@ -246,6 +250,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON within the size and depth limits (XASO_JSON_MAX_BYTES, XASO_JSON_MAX_DEPTH).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [

@@ -24,13 +24,14 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from communes.models import SupervisingUnit
 from communes.second_factor import SecondFactorVerified
 from core.api import CommuneScopedMixin, refusal_response
+from core.parsers import JSONParser
 from documents import exchange, files, numbering, registers, selectors, services
 from documents.models import (
     AuthorityPrefix, Confidentiality, DeliveryState, DocumentNotice, DocumentType, IncomingDocument, IncomingState,

@@ -20,8 +20,6 @@ Errors leave as ``{"code", "detail", "fields"}``: 400 for bad input, 403 for a w
 """
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError
@@ -34,7 +32,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound, Throttled, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -43,6 +41,8 @@ from communes.permissions import current_commune
 from communes.second_factor import SecondFactorVerified
 from core.api import CommuneScopedMixin, refusal_response
 from core.http import client_ip
+from core.parsers import JSONLimitError, JSONParser
+from core.parsers import loads as json_loads
 from core.throttle import DatabaseRateThrottle, message_for_wait
 from onestop import files as dossier_files
 from onestop import permissions, selectors, services, statistics
@@ -622,7 +622,9 @@ class DossierViewSet(OnestopViewSet, mixins.ListModelMixin, mixins.RetrieveModel
         for key in ("checklist", "form_data"):
             if isinstance(data.get(key), str):
                 try:
-                    data[key] = json.loads(data[key]) if data[key].strip() else {}
+                    data[key] = json_loads(data[key]) if data[key].strip() else {}
+                except JSONLimitError as exc:
+                    raise ValidationError({key: [exc.message]}) from None
                 except ValueError:
                     raise ValidationError({key: [_("This field must be JSON.")]}) from None
         values = self.input(CounterIntakeSerializer, data)

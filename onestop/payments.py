@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import re
 
@@ -29,6 +28,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from communes.permissions import current_commune
+from core.parsers import JSONLimitError
+from core.parsers import loads as json_loads
 from onestop.models import BankNotification, Dossier, PaymentMethod
 
 logger = logging.getLogger(__name__)
@@ -92,7 +93,9 @@ def find_dossier(purpose: str) -> Dossier | None:
 
 def _parse(raw_body: bytes) -> tuple[dict | None, tuple[int, dict] | None]:
     try:
-        data = json.loads(raw_body.decode("utf-8"))
+        data = json_loads(raw_body.decode("utf-8"))
+    except JSONLimitError as exc:
+        return None, _error(400, exc.code, exc.message)
     except (UnicodeDecodeError, ValueError):
         return None, _error(400, "invalid", _("The notification is not valid JSON."))
     if not isinstance(data, dict):

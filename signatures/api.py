@@ -15,11 +15,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from communes.second_factor import SecondFactorVerified
 from core.api import CommuneScopedMixin
+from core.parsers import JSONParser
 from signatures import permissions, selectors, services
 from signatures.models import CertificateKind, ImageKind, SignatureImage, SigningCertificate, SigningJob
 
