@@ -242,6 +242,11 @@ XASO_SMS_BACKEND = env("XASO_SMS_BACKEND", "notifications.gateways.ConsoleGatewa
 XASO_SMS_URL = env("XASO_SMS_URL", "")
 XASO_SMS_TOKEN = env("XASO_SMS_TOKEN", "")
 XASO_SMS_TIMEOUT = float(env("XASO_SMS_TIMEOUT", "10"))
+# Where the provider answers GET for one idempotency key ("{key}" in the address), if it can:
+# a send cut off mid-call is then looked up instead of being left to an official.
+XASO_SMS_STATUS_URL = env("XASO_SMS_STATUS_URL", "")
+# True only when the provider's contract says a repeated Idempotency-Key delivers once.
+XASO_SMS_DEDUPLICATES = env_bool("XASO_SMS_DEDUPLICATES", False)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -8,7 +8,8 @@ class DeliveryInline(admin.TabularInline):
     model = Delivery
     extra = 0
     can_delete = False
-    readonly_fields = ["index", "recipient", "status", "gateway_message_id", "idempotency_key", "error", "updated_at"]
+    readonly_fields = ["index", "recipient", "status", "gateway_message_id", "idempotency_key", "error", "sending_at",
+                       "resent_in", "updated_at"]
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from core.phones import normalize_mobile
 from jobs.services import enqueue
-from notifications.models import Channel, Notification, Target
+from notifications.models import Channel, Delivery, Notification, Target
 
 MAX_RECIPIENTS = 20000
 MAX_SMS_LENGTH = 640  # four long SMS segments
@@ -148,3 +148,31 @@ def create_notification(*, channel: str, message: str, target: str = Target.LIST
         created_by=user if getattr(user, "is_authenticated", False) else None,
     )
     return enqueue(notification)
+
+
+@transaction.atomic
+def send_again(delivery_pk: int, *, user=None) -> Notification:
+    """An official confirmed that an uncertain delivery is to be sent again.
+
+    An uncertain delivery's call may have reached the gateway (the connection was lost before
+    its answer was recorded), so the recipient may already have the message: only a person
+    decides to send it a second time. It goes out as a new notification to that one recipient,
+    with new idempotency keys (the old key would be dropped by a gateway that deduplicates).
+    """
+    delivery = (
+        Delivery.objects.select_for_update().select_related("notification").filter(pk=delivery_pk).first()
+    )
+    if delivery is None:
+        raise ValidationError({"delivery": _("This delivery does not exist.")})
+    if delivery.status != Delivery.Status.UNCERTAIN:
+        raise ValidationError({"delivery": _("Only a delivery whose outcome is uncertain can be sent again.")})
+    if delivery.resent_in_id is not None:
+        raise ValidationError({"delivery": _("This delivery was already sent again.")})
+    original = delivery.notification
+    again = enqueue(Notification(
+        channel=original.channel, target=Target.LIST, recipients=[delivery.recipient],
+        subject=original.subject, message=original.message,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+    ))
+    Delivery.objects.filter(pk=delivery.pk).update(resent_in=again)
+    return again

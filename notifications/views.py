@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from communes.permissions import has_any_role
 from notifications import selectors, services
 from notifications.forms import ComposeForm
-from notifications.models import Notification
+from notifications.models import Delivery, Notification
 from notifications.permissions import SENDER_ROLES
 
 
@@ -73,3 +73,26 @@ def progress(request, pk):
         # The page was opened while the job ran: reload it once so the delivery table is final.
         response["HX-Refresh"] = "true"
     return response
+
+
+@senders_only
+@require_http_methods(["GET", "POST"])
+def send_again(request, pk, delivery_pk):
+    """Confirm, then send an uncertain delivery again (as a new notification to that recipient)."""
+    notification = get_object_or_404(Notification, pk=pk)
+    delivery = get_object_or_404(Delivery, pk=delivery_pk, notification=notification)
+    error = ""
+    if request.method == "POST":
+        if request.POST.get("confirm") != "yes":
+            error = _("Tick the box to confirm that the message may reach this recipient twice.")
+        else:
+            try:
+                again = services.send_again(delivery.pk, user=request.user)
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+            else:
+                messages.success(request, _("The message is queued to be sent again."))
+                return redirect("notifications:detail", pk=again.pk)
+    return render(request, "notifications/send_again.html", {
+        "notification": notification, "delivery": delivery, "error": error,
+    }, status=400 if error else 200)

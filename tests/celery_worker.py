@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -39,7 +40,14 @@ GATEWAY_TOKEN = "test-gateway-token"
 
 class FakeGateway:
     """An SMS provider that honours Idempotency-Key: a repeated key is a duplicate, not a
-    second effect (the message reaches the phone once)."""
+    second effect (the message reaches the phone once).
+
+    Configurable per test: ``deduplicate = False`` plays a provider that delivers every call (a
+    repeated key reaches the phone again); ``answer_status = True`` answers ``GET /sms/<key>``
+    (200 with the message id when it took the message, 404 when not); ``on_request(key)`` runs
+    after the message is taken and before the answer (to cut the caller's database connection
+    at that moment, say).
+    """
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -55,6 +63,10 @@ class FakeGateway:
             self.failures: dict[str, int] = {}  # key prefix -> 503s still to give
             self.unauthorized = 0
             self.in_flight = 0
+            self.deduplicate = True
+            self.answer_status = False
+            self.lookups: list[str] = []
+            self.on_request = None
 
     def fail_first(self, prefix: str, times: int):
         with self.lock:
@@ -78,15 +90,31 @@ class FakeGateway:
                     if key.startswith(prefix) and remaining > 0:
                         self.failures[prefix] = remaining - 1
                         return 503, {"error": "try later"}
-                if key in self.effects:
+                duplicate = key in self.effects
+                if duplicate and self.deduplicate:
                     self.duplicates[key] += 1
                     return 200, {"message_id": f"m-{key}", "duplicate": True}
                 self.effects[key] = to
                 self.effect_counts[key] += 1
-                return 200, {"message_id": f"m-{key}"}
+                hook = self.on_request
+            if hook is not None:
+                hook(key)
+            return 200, {"message_id": f"m-{key}"}
         finally:
             with self.lock:
                 self.in_flight -= 1
+
+    def status(self, key: str, authorization: str) -> tuple[int, dict]:
+        """``GET /sms/<key>``: what happened to the message sent with this key."""
+        if authorization != f"Bearer {GATEWAY_TOKEN}":
+            return 401, {"error": "unauthorized"}
+        with self.lock:
+            if not self.answer_status:
+                return 501, {"error": "no status lookup"}
+            self.lookups.append(key)
+            if key in self.effects:
+                return 200, {"message_id": f"m-{key}", "status": "accepted"}
+        return 404, {"error": "unknown key"}
 
     def effects_for(self, job_key: str) -> dict[str, str]:
         with self.lock:
@@ -112,6 +140,13 @@ def gateway_server():
                 self.headers.get("Idempotency-Key", ""), str(body.get("to", "")),
                 self.headers.get("Authorization", ""),
             )
+            self._answer(status, payload)
+
+        def do_GET(self):
+            key = urllib.parse.unquote(self.path.rstrip("/").rpartition("/")[2])
+            self._answer(*gateway.status(key, self.headers.get("Authorization", "")))
+
+        def _answer(self, status, payload):
             data = json.dumps(payload).encode()
             try:
                 self.send_response(status)
@@ -257,6 +292,7 @@ def worker_env(django_db_setup, celery_broker, gateway_server):
         "XASO_SMS_URL": gateway_server.url,
         "XASO_SMS_TOKEN": GATEWAY_TOKEN,
         "XASO_SMS_TIMEOUT": "5",
+        "XASO_SMS_DEDUPLICATES": "1",  # the fake gateway drops a repeated key (unless a test says not)
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "PYTHONUNBUFFERED": "1",
     })
@@ -311,6 +347,13 @@ def live_db(django_db_setup, django_db_blocker):
             from rest_framework.authtoken.models import Token
 
             Token.objects.filter(user__in=new_users).delete()
+            from django.apps import apps
+
+            for label in ("communes.TotpDevice",):  # what a login may have started for a new user
+                try:
+                    apps.get_model(label).objects.filter(user__in=new_users).delete()
+                except LookupError:
+                    pass
             for session in Session.objects.all():
                 if session.get_decoded().get("_auth_user_id") in {str(pk) for pk in new_users.values_list("pk", flat=True)}:
                     session.delete()
