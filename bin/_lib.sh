@@ -148,6 +148,16 @@ Start it with:  redis-server --daemonize yes --port 6379 --save '' --appendonly 
 or point REDIS_URL at a server:  export REDIS_URL=redis://HOST:6379/0"
 }
 
+# The secret key of this checkout (development and the demo): random, made once, kept out of git
+# in .xaso-local.env, which the settings read when DJANGO_SECRET_KEY is not in the environment.
+ensure_local_secrets() {
+  local file="${XASO_LOCAL_ENV_FILE:-$ROOT/.xaso-local.env}"
+  if [ ! -s "$file" ]; then
+    say "Generating a random secret key in $file"
+    (umask 077 && python -c 'import secrets; print("# Secrets of this checkout (development and the demo). Never commit this file.\nDJANGO_SECRET_KEY=" + secrets.token_urlsafe(50))' > "$file")
+  fi
+}
+
 compile_translations() {
   if command -v msgfmt >/dev/null 2>&1; then
     python manage.py compilemessages -l vi --ignore=.venv >/dev/null

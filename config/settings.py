@@ -6,6 +6,7 @@ machine with the local PostgreSQL and Redis services.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -31,7 +32,43 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
-SECRET_KEY = env("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
+# A developer machine and the demo keep their own random secrets in this file, out of git
+# (bin/demo and bin/test write it once: DJANGO_SECRET_KEY=…); the environment wins over it.
+XASO_LOCAL_ENV_FILE = Path(env("XASO_LOCAL_ENV_FILE", str(BASE_DIR / ".xaso-local.env")))
+
+
+def _local_env(path: Path) -> dict[str, str]:
+    try:
+        lines = path.read_text().splitlines()
+    except OSError:
+        return {}
+    pairs = (line.split("=", 1) for line in lines if "=" in line and not line.lstrip().startswith("#"))
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+_LOCAL_ENV = _local_env(XASO_LOCAL_ENV_FILE)
+# Development is debug on, the test suite (and the processes it starts: XASO_DEVELOPMENT=1), or
+# a checkout prepared by bin/demo or bin/test (the local file above). Anything else is
+# production, which refuses to start without its secrets: the key and the keyring of core.secrets.
+XASO_UNDER_TESTS = "pytest" in sys.modules
+XASO_DEVELOPMENT = DEBUG or XASO_UNDER_TESTS or env_bool("XASO_DEVELOPMENT") or bool(_LOCAL_ENV)
+SECRET_KEY = env("DJANGO_SECRET_KEY") or _LOCAL_ENV.get("DJANGO_SECRET_KEY") or ""
+if not SECRET_KEY and XASO_DEVELOPMENT:
+    SECRET_KEY = "dev-only-insecure-key-change-me-in-production"
+if XASO_UNDER_TESTS:  # the Celery workers and commands the tests start share the key
+    os.environ.setdefault("DJANGO_SECRET_KEY", SECRET_KEY)
+    os.environ.setdefault("XASO_DEVELOPMENT", "1")
+if not XASO_DEVELOPMENT:
+    _required = {"DJANGO_SECRET_KEY": SECRET_KEY, "XASO_SECRETS_KEYS": env("XASO_SECRETS_KEYS")}
+    _missing = [name for name, value in _required.items() if not value]
+    if _missing:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"{' and '.join(_missing)} must be set in production (DJANGO_DEBUG off). Generate each with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'. On a development machine, "
+            "bin/demo or bin/test writes a random key to .xaso-local.env; or set DJANGO_DEBUG=1."
+        )
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "*")
 
 # Hosts that serve the national (public-schema) site: provinces, communes, supervising-unit API.
@@ -58,6 +95,7 @@ SHARED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "core",
+    "axes",  # failed logins per account and per address (see communes.login_throttle)
     "jobs",
     "truststore",
 ]
@@ -92,6 +130,7 @@ TENANT_MULTIPROCESSING_CHUNKS = 2
 MIDDLEWARE = [
     "communes.middleware.CommuneHostMiddleware",
     "core.middleware.RequestGuardMiddleware",
+    "core.http.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -102,6 +141,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: a login refused by the throttle is answered with 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -144,6 +185,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Passwords first; the province's identity provider (inert unless configured, see communes.oidc).
 AUTHENTICATION_BACKENDS = [
+    # First: refuses any login of a locked-out account or address (django-axes).
+    "communes.login_throttle.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
     "communes.oidc.CitizenOIDCBackend",
 ]
@@ -338,6 +381,41 @@ XASO_VERIFICATION_LOG_DAYS = int(env("XASO_VERIFICATION_LOG_DAYS", "365"))
 # Officials with these roles log in with a second factor (TOTP), since they can sign.
 XASO_SECOND_FACTOR_ROLES = env_list("XASO_SECOND_FACTOR_ROLES", "chairman,vice_chairman,clerk")
 
+# --- Throttles of the login and the other guessable steps ---------------------------------------
+# Wrong passwords (django-axes, counted in PostgreSQL): an account locks after
+# XASO_LOGIN_FAILURES_PER_ACCOUNT failures from any address, an address after
+# XASO_LOGIN_FAILURES_PER_ADDRESS failures on any accounts (higher: mobile networks put many
+# citizens behind one address), each until XASO_LOGIN_COOLOFF_MINUTES after its last counted
+# failure. Attempts while locked are refused without being counted, so the time shown holds, and
+# a password reset through the e-mailed link lifts the lock of its account.
+XASO_LOGIN_FAILURES_PER_ACCOUNT = int(env("XASO_LOGIN_FAILURES_PER_ACCOUNT", "10"))
+XASO_LOGIN_FAILURES_PER_ADDRESS = int(env("XASO_LOGIN_FAILURES_PER_ADDRESS", "30"))
+XASO_LOGIN_COOLOFF_MINUTES = int(env("XASO_LOGIN_COOLOFF_MINUTES", "15"))
+AXES_HANDLER = "communes.login_throttle.LoginThrottleHandler"
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_FAILURE_LIMIT = XASO_LOGIN_FAILURES_PER_ACCOUNT
+AXES_COOLOFF_TIME = XASO_LOGIN_COOLOFF_MINUTES / 60  # hours
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "core.http.client_ip"
+AXES_USERNAME_CALLABLE = "communes.login_throttle.username_of"
+AXES_LOCKOUT_CALLABLE = "communes.login_throttle.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# Other guessable steps (core.throttle, counted in PostgreSQL): "attempts/period" per key.
+# Codes of the authenticator app per client address (each account also locks after 5 wrong codes).
+XASO_SECOND_FACTOR_ADDRESS_RATE = env("XASO_SECOND_FACTOR_ADDRESS_RATE", "30/15min")
+# Sign-ups per client address, and per phone number (each sends an SMS).
+XASO_SIGNUP_ADDRESS_RATE = env("XASO_SIGNUP_ADDRESS_RATE", "10/hour")
+XASO_SIGNUP_PHONE_RATE = env("XASO_SIGNUP_PHONE_RATE", "3/hour")
+# Sign-up confirmation codes entered per client address (each code also dies after 5 wrong tries).
+XASO_SIGNUP_CODE_ADDRESS_RATE = env("XASO_SIGNUP_CODE_ADDRESS_RATE", "20/hour")
+# Password reset requests per client address, and per e-mail address asked for.
+XASO_PASSWORD_RESET_ADDRESS_RATE = env("XASO_PASSWORD_RESET_ADDRESS_RATE", "10/hour")
+XASO_PASSWORD_RESET_EMAIL_RATE = env("XASO_PASSWORD_RESET_EMAIL_RATE", "3/hour")
+# Wrong PINs of signatures per client address (each key grant also locks after
+# XASO_PIN_MAX_ATTEMPTS wrong PINs).
+XASO_PIN_ADDRESS_RATE = env("XASO_PIN_ADDRESS_RATE", "30/15min")
+
 # --- One-stop desk (onestop) -----------------------------------------------------------------
 # Dossier codes: {agency} is the commune's agency identifier (or its 5-digit code), {date} the
 # day of receipt, {seq} the day's sequence number. Circular 03/2025 fixes the national form.
@@ -352,9 +430,12 @@ XASO_LOOKUP_RATE = env("XASO_LOOKUP_RATE", "20/hour")
 XASO_LOOKUP_MAX_FAILURES = int(env("XASO_LOOKUP_MAX_FAILURES", "5"))
 # Bank payment notifications: the shared secret of the HMAC-SHA256 signature (empty: refused).
 XASO_BANK_WEBHOOK_SECRET = env("XASO_BANK_WEBHOOK_SECRET", "")
-# Addresses printed on forms (the QR code to the status page): scheme of the commune hosts.
+# Addresses in e-mails, SMS and printed forms (never taken from the request's Host): the scheme
+# and port of the public site, before a commune's primary domain (core.links); the national
+# host's address (default: the scheme and port before the first of XASO_NATIONAL_HOSTS).
 XASO_PUBLIC_SCHEME = env("XASO_PUBLIC_SCHEME", "http")
 XASO_PUBLIC_PORT = env("XASO_PUBLIC_PORT", "")
+XASO_NATIONAL_PUBLIC_URL = env("XASO_NATIONAL_PUBLIC_URL", "")
 
 # Counters that several processes must share (throttles) live in Redis.
 CACHES = {

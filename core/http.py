@@ -1,6 +1,7 @@
 """Facts about the HTTP request that several apps need."""
 from __future__ import annotations
 
+import contextvars
 import re
 
 from django.core.files.storage import default_storage
@@ -21,6 +22,29 @@ def client_ip(request) -> str | None:
         if addresses:
             return addresses[-min(proxies, len(addresses))]
     return remote
+
+
+_CLIENT_ADDRESS: contextvars.ContextVar[str | None] = contextvars.ContextVar("xaso_client_address", default=None)
+
+
+class ClientAddressMiddleware:
+    """Keeps the client's address (``client_ip``) for the request's duration, for the rules that
+    count per address but run below the views (the PIN check of a signature)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _CLIENT_ADDRESS.set(client_ip(request))
+        try:
+            return self.get_response(request)
+        finally:
+            _CLIENT_ADDRESS.reset(token)
+
+
+def current_client_ip() -> str | None:
+    """The address of the client of the request being served; None outside a request (jobs)."""
+    return _CLIENT_ADDRESS.get()
 
 
 def parse_range(header: str, size: int):

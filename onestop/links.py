@@ -12,33 +12,16 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
-from django.conf import settings
-
-DEFAULT_PORTS = {"http": "80", "https": "443"}
-
-
-def _commune(commune=None):
-    if commune is not None:
-        return commune
-    from communes.permissions import current_commune
-
-    return current_commune()
+from core.links import commune_base_url
 
 
 def base_url(commune=None) -> str:
-    """``https://tule.example.vn`` for the commune (the current one by default).
+    """``https://tule.example.vn`` for the commune (the current one by default), from its
+    configured address (``core.links``), never from a request.
 
     Without a commune or a domain the result is empty, and the links below are relative paths.
     """
-    commune = _commune(commune)
-    host = commune.primary_host if commune is not None else None
-    if not host:
-        return ""
-    scheme = (getattr(settings, "XASO_PUBLIC_SCHEME", "") or "http").strip().lower().rstrip(":/")
-    port = str(getattr(settings, "XASO_PUBLIC_PORT", "") or "").strip()
-    if port and port != DEFAULT_PORTS.get(scheme):
-        host = f"{host}:{port}"
-    return f"{scheme}://{host}"
+    return commune_base_url(commune)
 
 
 def status_url(dossier, commune=None) -> str:

@@ -37,6 +37,8 @@ from django.utils.translation import gettext as _
 
 from communes.models import Membership, User
 from communes.permissions import current_commune
+from core import throttle
+from core.http import current_client_ip
 from core.storage import read, save_final  # noqa: F401  (save_final: the runner calls it here)
 from jobs.models import JobState
 from jobs.services import enqueue
@@ -466,6 +468,14 @@ class _PinCheck:
         """Run ``opener(grant)`` under a row lock; returns its result or raises SigningRefused."""
         from signatures.keys import PinLocked, WrongPin
 
+        # Wrong PINs are also counted per client address, whatever the key (XASO_PIN_ADDRESS_RATE).
+        address = current_client_ip()
+        address_limit, address_window = throttle.parse_rate(settings.XASO_PIN_ADDRESS_RATE)
+        if address:
+            decision = throttle.peek("pin.address", address, address_limit, address_window)
+            if not decision.allowed:
+                raise _refuse("pin_locked", throttle.refusal_message(decision))
+        wrong = False
         refusal = None
         result = None
         with transaction.atomic():
@@ -479,6 +489,7 @@ class _PinCheck:
                 try:
                     result = opener(grant)
                 except (WrongPin, pki.WrongPin):
+                    wrong = True
                     attempts = grant.failed_attempts + 1
                     if attempts >= pin_max_attempts():
                         KeyGrant.objects.filter(pk=grant.pk).update(
@@ -495,6 +506,10 @@ class _PinCheck:
                 else:
                     if grant.failed_attempts or grant.locked_until:
                         KeyGrant.objects.filter(pk=grant.pk).update(failed_attempts=0, locked_until=None)
+        if wrong and address:
+            decision = throttle.hit("pin.address", address, address_limit, address_window)
+            if not decision.allowed:
+                refusal = _refuse("pin_locked", throttle.refusal_message(decision))
         if refusal is not None:
             raise refusal
         return result

@@ -19,6 +19,7 @@ from communes.models import User
 from onestop import fees, files, services, vietqr
 from onestop.models import CopyKind, Dossier, DossierDocument, DossierState, EventKind, OnlineLevel, Procedure
 from tests.onestop.conftest import make_pdf, make_png, upload
+from tests.sms_inbox import sms  # noqa: F401  (fixture)
 
 HOST = "tule.localhost"
 
@@ -192,7 +193,7 @@ def test_a_procedure_page_shows_documents_time_fee_templates_and_online_level(pr
 
 # --- citizen accounts ---------------------------------------------------------------------------------
 
-def test_a_citizen_signs_up_with_a_phone_number_and_applies_with_it_prefilled(procedures, browse):
+def test_a_citizen_signs_up_with_a_phone_number_and_applies_with_it_prefilled(procedures, browse, sms):
     client = browse()
     assert client.get("/accounts/signup/").status_code == 200
     bad = client.post("/accounts/signup/", {"full_name": "Lò Thị Mai", "phone": "12345", "email": "",
@@ -208,6 +209,11 @@ def test_a_citizen_signs_up_with_a_phone_number_and_applies_with_it_prefilled(pr
         "full_name": "  Lò Thị   Mai ", "phone": "+84 987 654 321", "email": "mai@example.vn",
         "password1": "Ban-Na-Hin-2026", "password2": "Ban-Na-Hin-2026", "next": "/services/HT-01/apply/",
     })
+    # The account exists once the code sent by SMS is entered.
+    assert response.status_code == 302 and response["Location"] == "/accounts/signup/confirm/"
+    assert not User.objects.filter(username="0987654321").exists()
+    code = re.search(r"\b(\d{6})\b", sms.to("0987654321")[-1]).group(1)
+    response = client.post("/accounts/signup/confirm/", {"code": code})
     assert response.status_code == 302 and response["Location"] == "/services/HT-01/apply/"
     user = User.objects.get(username="0987654321")
     assert (user.full_name, user.phone, user.email) == ("Lò Thị Mai", "0987654321", "mai@example.vn")
@@ -217,7 +223,9 @@ def test_a_citizen_signs_up_with_a_phone_number_and_applies_with_it_prefilled(pr
 
     again = browse().post("/accounts/signup/", {"full_name": "Người Khác", "phone": "0987654321", "email": "",
                                                         "password1": "Ban-Na-Hin-2026", "password2": "Ban-Na-Hin-2026"})
-    assert vi("An account with this phone number already exists. Log in, or reset your password.") in text_of(again)
+    # A second sign-up with the number looks the same; the number's owner is told by SMS.
+    assert again.status_code == 302 and again["Location"] == "/accounts/signup/confirm/"
+    assert not re.search(r"\b\d{6}\b", sms.to("0987654321")[-1])
     fresh = browse()
     assert fresh.post("/accounts/login/", {"username": "0987654321", "password": "Ban-Na-Hin-2026"}).status_code == 302
 
