@@ -33,7 +33,9 @@ from broadcasting.models import AudioAsset, SpeechJob
 from broadcasting.pronunciations import commune_pronunciations
 from broadcasting.speech import audio
 from broadcasting.speech.engines import get_engine
-from broadcasting.speech.jobs import UPLOAD_ENGINE, UPLOAD_RATE, save_final_bytes, save_mp3, upload_source
+from broadcasting.speech.jobs import (
+    UPLOAD_ENGINE, UPLOAD_RATE, earlier_mp3, save_final_bytes, save_mp3, upload_source,
+)
 from broadcasting.speech.normalize import normalize, unsayable
 from jobs.models import JobState
 from jobs.services import enqueue
@@ -254,16 +256,20 @@ def import_uploaded_audio(*, upload, user=None) -> AudioAsset:
         return existing
     if seconds > inline_seconds():
         return _import_later(key, data, user)
-    try:
-        samples, rate = audio.decode(data, rate=UPLOAD_RATE)
-    except audio.AudioError:
-        raise _not_audio() from None
-    if audio.is_silent(samples):
-        raise _error("upload", _("The recording is silent."), "silent")
-    mp3, lufs, duration = audio.render_mp3(samples, rate, float(settings.XASO_TTS_TARGET_LUFS))
-    del samples
-    name = save_mp3(key, mp3)
-    fields = {"engine": UPLOAD_ENGINE, "voice": "", "text": "", "file": name, "size": len(mp3),
+    earlier = earlier_mp3(key)  # converted before, and the asset's row was never committed
+    if earlier is not None:
+        (lufs, duration), name, size = earlier.checked, earlier.name, len(earlier.data)
+    else:
+        try:
+            samples, rate = audio.decode(data, rate=UPLOAD_RATE)
+        except audio.AudioError:
+            raise _not_audio() from None
+        if audio.is_silent(samples):
+            raise _error("upload", _("The recording is silent."), "silent")
+        mp3, lufs, duration = audio.render_mp3(samples, rate, float(settings.XASO_TTS_TARGET_LUFS))
+        del samples
+        name, size = save_mp3(key, mp3), len(mp3)
+    fields = {"engine": UPLOAD_ENGINE, "voice": "", "text": "", "file": name, "size": size,
               "duration_seconds": Decimal(f"{duration:.2f}"),
               "loudness_lufs": Decimal(f"{lufs:.2f}") if math.isfinite(lufs) else None}
     try:

@@ -64,6 +64,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from communes.models import Commune
+from core.storage import earlier_final
 from documents import files
 from documents.models import (
     TZ, Confidentiality, DeliveryState, DocumentType, ExchangeJob, IncomingAttachment, IncomingDocument,
@@ -229,15 +230,24 @@ def _create_incoming(doc, envelope, sender, target, main, attachments) -> Incomi
                                        incoming.subject)
     incoming._change_reason = "received electronically"
     incoming.save()
+    # Named by the message id, not the row's id: a delivery whose transaction died after the
+    # files were written finds them on its next run instead of writing them again.
+    folder = f"documents/incoming/exchange-{envelope['MessageHeader']['DocumentId']}"
     if main is not None:
-        incoming.scan = files.save_final(f"documents/incoming/{incoming.pk}/{main[0]}", main[1])
+        incoming.scan = _final_copy(f"{folder}/{main[0]}", main[1])
         incoming.save(update_fields=["scan"])
     for position, (title, filename, data) in enumerate(attachments):
         IncomingAttachment.objects.create(
             document=incoming, title=title, position=position,
-            file=files.save_final(f"documents/incoming/{incoming.pk}/attachments/{filename}", data),
+            file=_final_copy(f"{folder}/attachments/{position}/{filename}", data),
         )
     return incoming
+
+
+def _final_copy(name: str, data: bytes) -> str:
+    """Write ``data`` once under ``name``; the copy an interrupted attempt wrote is reused."""
+    earlier = earlier_final(name, lambda found: found == data)
+    return earlier.name if earlier is not None else files.save_final(name, data)
 
 
 def apply_status(job: ExchangeJob) -> dict:
@@ -315,7 +325,7 @@ def receive_from_unit(*, unit, subject: str, sender_org: str = "", original_numb
         incoming._change_reason = "received from a supervising unit"
         incoming.save()
         if pdf is not None:
-            incoming.scan = files.save_final(f"documents/incoming/{incoming.pk}/{files.clean_filename(filename)}", pdf)
+            incoming.scan = _final_copy(f"documents/incoming/unit-{message_id}/{files.clean_filename(filename)}", pdf)
             incoming.save(update_fields=["scan"])
         return incoming, True
 

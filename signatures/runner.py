@@ -9,7 +9,9 @@ b. no prepared state → prepare the placeholder PDF (remote keys only: a PIN-pr
 c. no signature value → ask the remote service once (idempotency key = the job's), then collect;
    while the official has not confirmed, wait without holding a worker;
 d. finish: timestamp, CMS into the placeholder, save the file once (``save_final``), record it
-   and call ``on_done`` in the same transaction.
+   and call ``on_done`` in the same transaction. The signed file's name follows from the job's
+   idempotency key, so a run after a crash between the save and the commit finds it
+   (``core.storage.earlier_final``) and records it instead of signing again.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from core.storage import earlier_final
 from jobs.exceptions import LeaseLost, PermanentError, RetryableError
 from jobs.models import JobState
 from signatures import services
@@ -174,10 +177,9 @@ def _finish(job: SigningJob, ctx) -> dict:
     ctx.progress(70, _("Finishing the signature"))
     prepared = pades.Prepared.from_state(job.prepared_state, services.read_file(job.prepared_name))
     name = output_name_for(job)
-    storage = services._storage()
-    full_name = storage.generate_filename(name)
-    signed = _earlier_output(full_name, prepared, job.field_name)
-    reuse = signed is not None
+    earlier = earlier_final(name, partial(_sound_output, prepared, job.field_name))
+    reuse = earlier is not None
+    signed = earlier.data if reuse else None
     if not reuse:
         try:
             signed = pades.finish(
@@ -199,7 +201,7 @@ def _finish(job: SigningJob, ctx) -> dict:
             raise LeaseLost(job.pk)
         if row.output_name:
             return _result(row)
-        row.output_name = full_name if reuse else services.save_final(name, signed)
+        row.output_name = earlier.name if reuse else services.save_final(name, signed)
         row.progress_percent = 100
         row.progress_message = str(_("Signed."))[:255]
         row.save(update_fields=["output_name", "progress_percent", "progress_message", "updated_at"])
@@ -220,21 +222,13 @@ def _discard(name: str) -> None:
         logger.warning("Could not remove %s", name)
 
 
-def _earlier_output(name: str, prepared, field_name: str) -> bytes | None:
-    """The signed file an interrupted earlier run of this job saved, if it is sound."""
+def _sound_output(prepared, field_name: str, data: bytes) -> bool:
+    """Whether ``data`` is the signed file this job makes from ``prepared``: the placeholder PDF's
+    bytes up to the signature, and the signature field filled (an earlier run that saved it and
+    died before recording it; ``core.storage.earlier_final``)."""
     from signatures.pdf import pades
 
-    storage = services._storage()
-    try:
-        if not storage.exists(name):
-            return None
-        data = services.read_file(name)
-    except OSError:
-        return None
     start = int(getattr(prepared, "reserved_start", 0) or 0)
     if not start or data[:start] != prepared.pdf[:start]:
-        return None
-    try:
-        return data if pades.signature_fields(data).get(field_name) else None
-    except Exception:  # noqa: BLE001 - unreadable: finish again under another name
-        return None
+        return False
+    return bool(pades.signature_fields(data).get(field_name))

@@ -6,7 +6,9 @@ Progress: 5 % start, 10 → 70 % while the voice reads (piece by piece), 75 % lo
 ±1 LU of ``settings.XASO_TTS_TARGET_LUFS``) and duration are what the asset records. The file
 is written with the storage's ``save_final`` under ``radio/audio/<key>.mp3``; the asset is updated
 only while this worker still holds the job's lease, so a job taken over by another worker
-commits nothing.
+commits nothing. The name follows from the asset's key, so a run after a crash between the save
+and the record finds the MP3 (``core.storage.earlier_final``: it decodes at the target loudness)
+and records it instead of rendering again.
 """
 from __future__ import annotations
 
@@ -15,13 +17,13 @@ import time
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from broadcasting.speech import audio
 from broadcasting.speech.engines import get_engine
+from core import storage
 from jobs.exceptions import LeaseLost, PermanentError
 from jobs.models import JobState
 
@@ -43,10 +45,7 @@ def upload_source(key: str) -> str:
 
 def save_final_bytes(name: str, data: bytes) -> str:
     """Write a file once (never replaced); the storage name under the commune's prefix."""
-    storage = default_storage
-    if hasattr(storage, "save_final"):
-        return storage.save_final(name, ContentFile(data))
-    return storage.save(name, ContentFile(data))
+    return storage.save_final(name, data)
 
 
 def save_mp3(key: str, data: bytes) -> str:
@@ -62,12 +61,20 @@ def _result(asset, **extra) -> dict:
 
 
 def run_speech_job(job, ctx) -> dict:
-    from broadcasting.models import AudioAsset, SpeechJob
+    from broadcasting.models import AudioAsset
 
     asset = AudioAsset.objects.get(pk=job.asset_id)
     if asset.file:  # an earlier run stored it and stopped before committing the job
         ctx.progress(100, _("Ready"))
         return _result(asset)
+    earlier = earlier_mp3(asset.key)
+    if earlier is not None:  # an earlier run saved the MP3 and died before recording it
+        ctx.progress(90, _("Saving the audio"))
+        lufs, duration = earlier.checked
+        _record(job, ctx, asset, earlier.name, len(earlier.data), lufs, duration)
+        asset.refresh_from_db()
+        ctx.progress(100, _("Ready"))
+        return _result(asset, engine=asset.engine, voice=asset.voice, reused=True)
     started = time.perf_counter()
     ctx.progress(5, _("Preparing"))
     if asset.engine == UPLOAD_ENGINE:
@@ -101,16 +108,7 @@ def run_speech_job(job, ctx) -> dict:
     ctx.progress(90, _("Saving the audio"))
     ctx.check()
     name = save_mp3(asset.key, data)
-    with transaction.atomic():
-        owned = SpeechJob.objects.select_for_update().filter(
-            pk=job.pk, lease_owner=ctx.worker_id, state=JobState.RUNNING,
-        ).exists()
-        if not owned:
-            raise LeaseLost(job.pk)
-        AudioAsset.objects.filter(pk=asset.pk).update(
-            file=name, size=len(data), duration_seconds=Decimal(f"{duration:.2f}"),
-            loudness_lufs=Decimal(f"{lufs:.2f}"),
-        )
+    _record(job, ctx, asset, name, len(data), lufs, duration)
     asset.refresh_from_db()
     ctx.progress(100, _("Ready"))
     elapsed = encoded - started
@@ -119,6 +117,39 @@ def run_speech_job(job, ctx) -> dict:
         synthesis_seconds=round(synthesized - started, 3), total_seconds=round(elapsed, 3),
         realtime_factor=round(duration / elapsed, 1) if elapsed > 0 else None,
     )
+
+
+def _record(job, ctx, asset, name: str, size: int, lufs: float, duration: float) -> None:
+    """Record the stored MP3 on the asset, only while this worker still holds the job."""
+    from broadcasting.models import AudioAsset, SpeechJob
+
+    with transaction.atomic():
+        owned = SpeechJob.objects.select_for_update().filter(
+            pk=job.pk, lease_owner=ctx.worker_id, state=JobState.RUNNING,
+        ).exists()
+        if not owned:
+            raise LeaseLost(job.pk)
+        AudioAsset.objects.filter(pk=asset.pk).update(
+            file=name, size=size, duration_seconds=Decimal(f"{duration:.2f}"),
+            loudness_lufs=Decimal(f"{lufs:.2f}"),
+        )
+
+
+def measure_mp3(data: bytes) -> tuple[float, float] | None:
+    """(loudness in LUFS, duration in seconds) of an MP3 this job would have made, else None."""
+    if audio.sniff(data) != "mp3":
+        return None
+    samples, rate = audio.decode(data)
+    lufs = audio.measure_lufs(samples, rate)
+    target = float(settings.XASO_TTS_TARGET_LUFS)
+    if not math.isfinite(lufs) or abs(lufs - target) > LOUDNESS_TOLERANCE:
+        return None
+    return lufs, len(samples) / rate
+
+
+def earlier_mp3(key: str):
+    """The MP3 of ``key`` that an interrupted run saved (decodes, at the target loudness), or None."""
+    return storage.earlier_final(audio_path(key), measure_mp3)
 
 
 def _uploaded_samples(asset, ctx):
