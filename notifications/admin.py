@@ -6,6 +6,7 @@ from notifications.models import Delivery, Notification
 
 class DeliveryInline(admin.TabularInline):
     model = Delivery
+    fk_name = "notification"
     extra = 0
     can_delete = False
     readonly_fields = ["index", "recipient", "status", "gateway_message_id", "idempotency_key", "error", "sending_at",

@@ -208,6 +208,8 @@ def test_without_a_lookup_the_delivery_is_uncertain_until_an_official_sends_it_a
     detail = client.get(f"/notifications/{job.pk}/").content.decode()
     confirm_url = f"/notifications/{job.pk}/deliveries/{delivery.pk}/send-again/"
     assert 'data-status="uncertain"' in detail and confirm_url in detail
+    partial = client.get(f"/notifications/{job.pk}/progress/").content.decode()
+    assert 'class="errorlist" role="alert"' in partial  # the page says a person must decide
     assert client.get(confirm_url).status_code == 200
     unconfirmed = client.post(confirm_url, {})
     assert unconfirmed.status_code == 400
