@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -28,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from communes.models import Commune, SupervisingUnit
 from communes.permissions import OFFICIAL_ROLES, current_commune, members
+from core.storage import earlier_final
 from core.validation import error_code, refuse  # noqa: F401  (error_code: the API reads it here)
 from documents import files, numbering, permissions, rendering, signing
 from documents.models import (
@@ -599,12 +601,16 @@ def _finish_issue(doc: OutgoingDocument, clerk, pin: str) -> None:
     prefix = _("The number %(number)s is kept. ") % {"number": doc.number_symbol}
     try:
         if not doc.numbered_pdf:
-            filled = signing.fill_text_fields(
-                files.read(doc.leader_signed_pdf),
-                number=numbering.number_line(doc.number_symbol),
-                date=numbering.date_line(doc.place_name, doc.issued_on),
-            )
-            name = files.save_final(f"documents/outgoing/{doc.pk}/numbered.pdf", filled)
+            source = files.read(doc.leader_signed_pdf)
+            number = numbering.number_line(doc.number_symbol)
+            date = numbering.date_line(doc.place_name, doc.issued_on)
+            wanted = f"documents/outgoing/{doc.pk}/numbered.pdf"
+            # Filled by an earlier attempt that stopped before recording it: that file, not a second one.
+            earlier = earlier_final(wanted, partial(_numbered_from, source, number, date))
+            if earlier is not None:
+                name = earlier.name
+            else:
+                name = files.save_final(wanted, signing.fill_text_fields(source, number=number, date=date))
             with transaction.atomic():
                 locked = _locked(OutgoingDocument, doc.pk)
                 if not locked.numbered_pdf:
@@ -616,6 +622,17 @@ def _finish_issue(doc: OutgoingDocument, clerk, pin: str) -> None:
             signing.request_attachment_signature(attachment, clerk, pin)
     except signing.SignatureRefused as exc:
         raise _signature_error(exc, prefix) from exc
+
+
+def _numbered_from(source: bytes, number: str, date: str, data: bytes) -> bool:
+    """Whether ``data`` is ``source`` with the number and date filled in (an incremental update
+    keeps the leader's signed bytes as they are)."""
+    from signatures.pdf.fields import DATE_FIELD, NUMBER_FIELD, text_field_values
+
+    if not data.startswith(source) or len(data) == len(source):
+        return False
+    values = text_field_values(data)
+    return values.get(NUMBER_FIELD) == number and values.get(DATE_FIELD) == date
 
 
 @transaction.atomic
