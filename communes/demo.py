@@ -89,7 +89,7 @@ def _public_part(spec: DemoCommune, out) -> Commune:
     if commune is None:
         commune, seconds = create_commune(
             code=spec.code, name=spec.name, domain=host, province_code=spec.province,
-            note=spec.note, agency_code=f"000.00.{spec.code[:2]}.H{spec.province}",
+            note=spec.note,  # the agency identifier is derived from the official code (unique)
         )
         out(f"  created {commune} at {host} in {seconds:.2f} s")
     elif not Domain.objects.filter(domain=host).exists():

@@ -59,6 +59,15 @@ def schema_name_for(code: str) -> str:
     return f"c_{code}"
 
 
+def derived_agency_code(code: str) -> str:
+    """The agency identifier of a commune whose province has not assigned one (QCVN 102:2016
+    codes such as ``000.25.16.H38`` are assigned by the province, not computable): ``000.00.X``
+    and the 5-digit official commune code, 13 characters as the exchange's OrganId, unique
+    because the official code is, and never the shape of an assigned code (``X`` where an
+    assigned code has digits)."""
+    return f"000.00.X{code}"
+
+
 def create_commune(*, code: str, name: str, domain: str, kind: str = Commune.Kind.COMMUNE,
                    province_code: str | None = None, unit: SupervisingUnit | None = None, **fields) -> tuple[Commune, float]:
     """Create a commune with its schema and its host. Returns the commune and the seconds taken."""
@@ -78,6 +87,9 @@ def create_commune(*, code: str, name: str, domain: str, kind: str = Commune.Kin
             if official is None:
                 raise ValidationError({"province": _("Unknown province code.")})
             unit = SupervisingUnit.objects.create(code=official.code, name=official.name, province_kind=official.kind)
+    # Unique in the installation (constraint): it prefixes dossier codes, names the commune in
+    # document exchange and is the VietQR purpose. An assigned code may be given instead.
+    fields["agency_code"] = (fields.get("agency_code") or "").strip() or derived_agency_code(code)
     started = time.perf_counter()
     commune = Commune(code=code, name=_nfc(name), kind=kind, supervising_unit=unit, schema_name=schema_name_for(code), **fields)
     commune.full_clean(exclude=["schema_name"])

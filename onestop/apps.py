@@ -8,6 +8,7 @@ class OnestopConfig(AppConfig):
 
     def ready(self):
         from communes.modules import Module, register
+        from onestop import checks  # noqa: F401  (registers the system checks)
         from onestop.permissions import MODULE_ROLES
 
         register(Module(

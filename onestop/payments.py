@@ -1,9 +1,21 @@
 """Payment notifications from the commune's bank (a VietQR transfer of a dossier's fee).
 
-The bank POSTs JSON ``{"transaction_id", "amount", "purpose", "account", "paid_at"}`` to
-``/api/v1/onestop/bank-notifications/`` of the commune's host, signed with HMAC-SHA256 over the
-raw body under the shared secret ``settings.XASO_BANK_WEBHOOK_SECRET``; the hex digest travels in
-the ``X-Xaso-Signature`` header. Without a configured secret every notification is refused.
+The bank POSTs JSON ``{"commune", "transaction_id", "amount", "purpose", "account", "paid_at"}``
+to ``/api/v1/onestop/bank-notifications/`` of the commune's host, signed with HMAC-SHA256 over
+the raw body under **that commune's** secret; the hex digest travels in the ``X-Xaso-Signature``
+header. Without a configured installation secret every notification is refused.
+
+Each commune has its own secret, derived from the installation's ``XASO_BANK_WEBHOOK_SECRET``:
+``HMAC-SHA256(XASO_BANK_WEBHOOK_SECRET, "xaso.bank-notifications:" + commune code)`` in hex
+(``commune_secret``; ``python manage.py bank_webhook_secret <commune code>`` prints it for the
+bank). Derived rather than stored: nothing to keep or back up per commune, and the bank of one
+commune holds nothing that signs for another. Changing the installation secret changes every
+commune's secret (each bank is then given its new one).
+
+The notification names the commune it is for: ``commune`` (the 5-digit official code) or, when
+that is absent, ``account`` equal to the commune's bank account. One that names another commune
+is refused (400 ``wrong_commune``) and records nothing, so a notification to one commune can
+never pay a dossier of another; the dossier is looked up in the named commune only.
 
 A transaction is counted once: its id is kept in ``BankNotification`` (unique), so a replay
 answers ``{"status": "duplicate"}`` and records nothing. The dossier is found by its code in the
@@ -45,14 +57,22 @@ WRONG_ACCOUNT = "wrong_account"
 NOT_PAYABLE = "not_payable"
 
 
-def sign(raw_body: bytes, secret: str | None = None) -> str:
-    """The hex HMAC-SHA256 of ``raw_body`` (what the bank sends in ``X-Xaso-Signature``)."""
-    key = (secret if secret is not None else settings.XASO_BANK_WEBHOOK_SECRET or "").encode("utf-8")
-    return hmac.new(key, raw_body, hashlib.sha256).hexdigest()
+def commune_secret(commune) -> str:
+    """The secret the bank of ``commune`` signs with (empty when the installation has none)."""
+    master = settings.XASO_BANK_WEBHOOK_SECRET or ""
+    if not master or commune is None:
+        return ""
+    return hmac.new(master.encode("utf-8"), f"xaso.bank-notifications:{commune.code}".encode(), hashlib.sha256).hexdigest()
 
 
-def signature_ok(raw_body: bytes, signature_header: str | None) -> bool:
-    secret = settings.XASO_BANK_WEBHOOK_SECRET or ""
+def sign(raw_body: bytes, secret: str) -> str:
+    """The hex HMAC-SHA256 of ``raw_body`` under ``secret`` (what the bank sends in
+    ``X-Xaso-Signature``)."""
+    return hmac.new(str(secret).encode("utf-8"), raw_body, hashlib.sha256).hexdigest()
+
+
+def signature_ok(raw_body: bytes, signature_header: str | None, commune=None) -> bool:
+    secret = commune_secret(commune if commune is not None else current_commune())
     if not secret or not signature_header:
         return False
     given = str(signature_header).strip().lower()
@@ -116,6 +136,9 @@ def _parse(raw_body: bytes) -> tuple[dict | None, tuple[int, dict] | None]:
     account = data.get("account", "")
     if not isinstance(account, (str, int)) or isinstance(account, bool) or len(str(account)) > 40:
         fields["account"] = _("The account number is not valid.")
+    commune_code = data.get("commune", "")
+    if not isinstance(commune_code, (str, int)) or isinstance(commune_code, bool) or len(str(commune_code)) > 10:
+        fields["commune"] = _("The commune code is not valid.")
     paid_at = data.get("paid_at")
     moment = None
     if paid_at not in (None, ""):
@@ -130,8 +153,18 @@ def _parse(raw_body: bytes) -> tuple[dict | None, tuple[int, dict] | None]:
         return None, _error(400, "invalid", next(iter(fields.values())), fields)
     return {
         "transaction_id": str(transaction_id).strip(), "amount": amount, "purpose": purpose,
-        "account": str(account or "").strip(), "paid_at": moment,
+        "account": str(account or "").strip(), "paid_at": moment, "commune": str(commune_code or "").strip(),
     }, None
+
+
+def names_commune(data: dict, commune) -> bool:
+    """Whether the notification is addressed to ``commune``: by its official code, or (without
+    one) by the commune's bank account."""
+    if data["commune"]:
+        return data["commune"] == commune.code
+    account = re.sub(r"\s", "", data["account"])
+    expected = (getattr(commune, "bank_account", "") or "").strip()
+    return bool(account and expected and account == expected)
 
 
 def handle_bank_notification(raw_body: bytes, signature_header: str | None) -> tuple[int, dict]:
@@ -146,6 +179,9 @@ def handle_bank_notification(raw_body: bytes, signature_header: str | None) -> t
     data, problem = _parse(raw_body)
     if problem is not None:
         return problem
+    if not names_commune(data, current_commune()):
+        return _error(400, "wrong_commune", _("The notification is not addressed to this commune."),
+                      {"commune": _("Name the commune (its 5-digit code) the transfer was made to.")})
     payload = {**data, "paid_at": data["paid_at"].isoformat() if data["paid_at"] else None}
     if BankNotification.objects.filter(transaction_id=data["transaction_id"]).exists():
         return 200, {"status": DUPLICATE}

@@ -49,7 +49,7 @@ def test_intake_multipart_with_scans_and_one_dossier_per_token(officer_client, p
     created = officer_client.post("/api/v1/onestop/dossiers/", payload)
     assert created.status_code == 201, created.json()
     body = created.json()
-    assert body["state"] == "received" and body["code"].startswith("04630-")
+    assert body["state"] == "received" and body["code"].startswith("000.00.X04630-")
     assert body["applicant_id_number"] == "********1234" and body["applicant_phone"] == PHONE
     assert [f["kind"] for f in body["forms"]] == ["1"]
     assert sum(d["has_file"] for d in body["documents"]) == 1
@@ -110,21 +110,26 @@ def test_lookup_is_throttled_per_address(procedures, people, client_for, setting
                           **JSON).status_code == 200
 
 
-def test_wrong_phones_lock_the_code_not_the_others(procedures, people, client_for, settings, in_commune, tule):
+def test_wrong_phones_lock_the_address_out_of_the_code_not_the_owner(procedures, people, client_for, settings,
+                                                                     in_commune, tule):
     settings.XASO_LOOKUP_MAX_FAILURES = 2
     with in_commune(tule):
         target = received_dossier(procedures["HT-02"], people["onestop_officer"])
         other = received_dossier(procedures["HT-02"], people["onestop_officer"])
     client = client_for("tule.localhost")
 
-    def ask(code, digits):
-        return client.post("/api/v1/onestop/lookup/", {"code": code, "phone_last4": digits}, **JSON).status_code
+    def ask(code, digits, who=client):
+        return who.post("/api/v1/onestop/lookup/", {"code": code, "phone_last4": digits}, **JSON).status_code
 
     assert [ask(target.code, "1111"), ask(target.code, "2222")] == [404, 404]
-    assert ask(target.code, PHONE[-4:]) == 404  # locked for the hour, even with the right phone
+    assert ask(target.code, PHONE[-4:]) == 429  # this address, this code: refused for the hour
     assert ask(other.code, PHONE[-4:]) == 200
-    assert ask(target.code.lower(), PHONE[-4:]) == 404
-    bad = client.post("/api/v1/onestop/lookup/", {"code": target.code, "phone_last4": "12a4"}, **JSON)
+    assert ask(target.code.lower(), PHONE[-4:]) == 429
+    from django.test import Client
+
+    owner = Client(HTTP_HOST="tule.localhost", REMOTE_ADDR="10.0.0.10")
+    assert ask(target.code, PHONE[-4:], owner) == 200  # the owner elsewhere is not locked out
+    bad = client.post("/api/v1/onestop/lookup/", {"code": other.code, "phone_last4": "12a4"}, **JSON)
     assert bad.status_code == 400 and "phone_last4" in bad.json()["fields"]
 
 

@@ -25,7 +25,7 @@ def test_complete_dossier_is_received_with_code_appointment_and_form_1(procedure
     from workcalendar.services import to_local
 
     day = to_local(dossier.received_at).strftime("%y%m%d")
-    assert dossier.code == f"04630-{day}-0001"
+    assert dossier.code == f"{tule.agency_code}-{day}-0001" == f"000.00.X04630-{day}-0001"
     assert dossier.procedure_id == procedure.pk  # the version it was received under
     assert dossier.due_at == dossier.original_due_at and dossier.due_at > dossier.received_at
     from onestop.deadlines import appointment
@@ -64,7 +64,7 @@ def test_codes_follow_the_format_setting_and_the_day_sequence(procedures, people
     third = received_dossier(procedures["HT-02"], people["onestop_officer"])
     from workcalendar.services import to_local
 
-    assert third.code == f"04630.000001/{to_local(third.received_at).year}"  # a yearly sequence of its own
+    assert third.code == f"000.00.X04630.000001/{to_local(third.received_at).year}"  # a yearly sequence of its own
     tule.agency_code = "H59.15.04630"
     tule.save()
     fourth = received_dossier(procedures["HT-02"], people["onestop_officer"])
@@ -223,6 +223,6 @@ def test_codes_drawn_concurrently_have_no_gap_and_no_duplicate(committed_counter
         thread.join(timeout=60)
     assert not errors, errors
     assert len(backends) == 12
-    assert sorted(codes) == [f"04630-910601-{n:04d}" for n in range(1, 13)]
+    assert sorted(codes) == [f"000.00.X04630-910601-{n:04d}" for n in range(1, 13)]
     with tenant_context(tule):
-        assert DossierCounter.objects.get(day=moment.date(), prefix="04630").last == 12
+        assert DossierCounter.objects.get(day=moment.date(), prefix="000.00.X04630").last == 12

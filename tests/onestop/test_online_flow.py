@@ -87,7 +87,7 @@ def test_desk_asks_to_complete_then_receives_after_resubmission(draft, people):
     services.add_file(dossier=asked, user=citizen, requirement_id=requirement, upload=upload(make_pdf("Rõ nét")))
     services.submit(dossier=asked, citizen=citizen, submit_token=uuid.uuid4())
     received = services.receive(dossier=asked, user=officer)
-    assert received.state == DossierState.RECEIVED and received.code.startswith("04630-")
+    assert received.state == DossierState.RECEIVED and received.code.startswith("000.00.X04630-")
     assert received.due_at == deadlines.appointment(received.procedure, received.received_at)
     assert received.forms.filter(kind="1").count() == 1
     messages = notifications_to(PHONE)

@@ -1,5 +1,5 @@
-"""The bank's payment notification: HMAC-SHA256 over the raw body under the shared secret; a bad
-or missing signature is 403 and records nothing; a replayed transaction records no second
+"""The bank's payment notification: HMAC-SHA256 over the raw body under the commune's secret
+(derived from the installation's); a bad or missing signature is 403 and records nothing; a replayed transaction records no second
 payment; the dossier is found by its code in the transfer's purpose."""
 from __future__ import annotations
 
@@ -9,26 +9,28 @@ import json
 
 import pytest
 
-from onestop import vietqr
+from onestop import payments, vietqr
 from onestop.models import BankNotification, Payment
 
 from .conftest import flat, pdftotext
 from .helpers import read, received_dossier
 
-SECRET = "bi-mat-cua-ngan-hang-2026"
+MASTER = "bi-mat-cua-ngan-hang-2026"
+SECRET = hmac.new(MASTER.encode(), b"xaso.bank-notifications:04630", hashlib.sha256).hexdigest()  # Tu Le's
 URL = "/api/v1/onestop/bank-notifications/"
 
 
 @pytest.fixture
 def dossier(procedures, people, tule, settings):
-    settings.XASO_BANK_WEBHOOK_SECRET = SECRET
+    settings.XASO_BANK_WEBHOOK_SECRET = MASTER
+    assert payments.commune_secret(tule) == SECRET
     tule.bank_bin, tule.bank_account, tule.bank_account_name = "970415", "113366668888", "UBND XA TU LE"
     tule.save()
     return received_dossier(procedures["CT-03"], people["onestop_officer"])
 
 
 def body(dossier, **overrides) -> bytes:
-    data = {"transaction_id": "FT26093012345", "amount": 50000, "purpose": vietqr.purpose_for(dossier.code),
+    data = {"commune": "04630", "transaction_id": "FT26093012345", "amount": 50000, "purpose": vietqr.purpose_for(dossier.code),
             "account": "113366668888", "paid_at": "2026-04-03T09:15:00+07:00"}
     data.update(overrides)
     return json.dumps(data).encode()
