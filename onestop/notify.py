@@ -54,7 +54,11 @@ def _links(dossier) -> dict:
     from onestop import links
 
     out = {}
-    for key in ("status_url", "rating_url"):
+    # No rating link: its key would be kept in the message's body, which officials and
+    # supervisors read (the notifications' pages and API). The citizen rates from their account
+    # (``result_url``, only the dossier's owner may rate there) or with the QR code printed on the
+    # receipt and on the result they were handed.
+    for key in ("status_url", "result_url"):
         try:
             out[key] = getattr(links, key)(dossier) if dossier.code else ""
         except Exception:  # noqa: BLE001 - a missing host must not stop the message
@@ -75,7 +79,7 @@ def compose(dossier, event: str, **context) -> tuple[str, str]:
         "reason": _short(context.get("reason") or dossier.closed_reason, MAX_REASON_TEXT),
         "new_due": format_moment(context.get("new_due_at") or dossier.extended_due_at),
         "status_url": links["status_url"],
-        "rating_url": links["rating_url"],
+        "result_url": links["result_url"] if dossier.citizen_id else "",
     }
     follow = (" " + _("Follow it at %(url)s") % {"url": values["status_url"]}) if values["status_url"] else ""
     if event == RECEIVED:
@@ -96,8 +100,8 @@ def compose(dossier, event: str, **context) -> tuple[str, str]:
             "post": _("It will be sent to you by post."),
         }.get(dossier.delivery, _("Collect it at the one-stop desk."))
         text = _("The result of dossier %(code)s is ready.") % values + " " + how
-        if values["rating_url"]:
-            text += " " + _("Rate the service: %(url)s") % {"url": values["rating_url"]}
+        if values["result_url"]:
+            text += " " + _("Rate the service in your account: %(url)s") % {"url": values["result_url"]}
     elif event == DELAYED:
         subject = _("Dossier %(code)s: apology and new date") % values
         text = _("We apologise: dossier %(code)s will not be ready on time. New date: %(new_due)s. Reason: %(reason)s") % values
