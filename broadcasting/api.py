@@ -472,8 +472,9 @@ class BulletinViewSet(RadioViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
 
     @extend_schema(responses=SpeechStatusSerializer)
     @action(detail=True, methods=["get"])
-    def audio(self, request, pk=None):
-        """The state of the bulletin's audio (rendering progress, then the file's address)."""
+    def audio(self, request, pk=None, **kwargs):
+        """The state of the bulletin's audio (rendering progress, then the file's address).
+        (``kwargs``: the commune's code on the national host.)"""
         from broadcasting.audio_services import job_status
 
         bulletin = self.get_object()

@@ -23,3 +23,15 @@ def normalize_mobile(value) -> str | None:
     elif len(text) == 9 and text.isascii() and text.isdigit():
         text = "0" + text
     return text if _MOBILE.fullmatch(text) else None
+
+
+def mask_phone(value) -> str:
+    """'0912345678' → '091*******': the network prefix only.
+
+    The last digits stay hidden as well: the last four digits of the applicant's phone are the
+    secret of the public dossier status lookup. An empty value stays empty.
+    """
+    text = str(value or "")
+    if not text:
+        return ""
+    return text[:3] + "*" * max(len(text) - 3, 0)

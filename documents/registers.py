@@ -9,7 +9,6 @@ import datetime
 import io
 from dataclasses import dataclass
 
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from reportlab.lib.enums import TA_CENTER
@@ -18,6 +17,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 
+from core import xlsx
 from documents import numbering, rendering
 from documents.models import CONFIDENTIALITY_MARKS, URGENCY_MARKS, IncomingDocument, OutgoingDocument
 from communes.permissions import user_names
@@ -164,26 +164,26 @@ def to_pdf(register: Register, agency: str) -> bytes:
 
 
 def to_xlsx(register: Register, agency: str) -> bytes:
-    workbook = Workbook(write_only=False)
+    """The register as .xlsx; every value written as text (``core.xlsx``)."""
+    workbook = xlsx.new_workbook()
     sheet = workbook.active
     sheet.title = "Sổ đi" if register.kind == OUTGOING else "Sổ đến"
     bold = Font(bold=True)
     thin = Side(style="thin")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     wrap = Alignment(wrap_text=True, vertical="top")
-    sheet.append([agency.replace("\n", " ")])
-    sheet.append([register.title])
+    xlsx.append(sheet, [agency.replace("\n", " ")])
+    xlsx.append(sheet, [register.title])
     sheet["A2"].font = Font(bold=True, size=14)
-    sheet.append([register.period])
+    xlsx.append(sheet, [register.period])
     header_row = 4
-    sheet.append(register.columns)
+    xlsx.append(sheet, register.columns)
     for index, _heading in enumerate(register.columns, start=1):
         c = sheet.cell(row=header_row, column=index)
         c.font, c.border, c.alignment = bold, border, Alignment(wrap_text=True, horizontal="center", vertical="center")
     for row_index, row in enumerate(register.rows, start=header_row + 1):
         for index, value in enumerate(row, start=1):
-            c = sheet.cell(row=row_index, column=index, value=_xlsx_text(value))
-            c.data_type = "s"  # text, never a formula
+            c = xlsx.put(sheet, row_index, index, "" if value is None else str(value))
             c.border, c.alignment = border, wrap
     widths = OUTGOING_WIDTHS if register.kind == OUTGOING else INCOMING_WIDTHS
     for index, width in enumerate(widths, start=1):
@@ -192,14 +192,7 @@ def to_xlsx(register: Register, agency: str) -> bytes:
     sheet.print_options.gridLines = True
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx.save(workbook)
 
 
-def _xlsx_text(value) -> str:
-    """Characters a worksheet may hold (no control characters)."""
-    return "".join(ch for ch in str(value) if ch in "\t\n" or ord(ch) >= 32)
-
-
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_CONTENT_TYPE = xlsx.CONTENT_TYPE

@@ -10,14 +10,13 @@ are the form's words (a legal format, not interface text).
 from __future__ import annotations
 
 import datetime
-import io
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
+from core import xlsx
 from onestop.deadlines import classify
 from onestop.models import Channel, Delivery, Dossier, DossierEvent, DossierState, EventKind
 from workcalendar.services import to_local
@@ -200,19 +199,20 @@ def cell_text(value) -> str:
 
 
 def to_xlsx(rows: list[dict], *, commune_name: str = "", date_from=None, date_to=None) -> bytes:
-    """The register as an .xlsx workbook: a title, the period, the headings and one line per row."""
-    workbook = Workbook()
+    """The register as an .xlsx workbook: a title, the period, the headings and one line per row;
+    every text written as text (``core.xlsx``)."""
+    workbook = xlsx.new_workbook()
     sheet = workbook.active
     sheet.title = "Sổ theo dõi hồ sơ"
     thin = Side(style="thin")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     wrap = Alignment(wrap_text=True, vertical="top")
-    sheet.append([cell_text(commune_name.replace("\n", " "))])
-    sheet.append([TITLE])
+    xlsx.append(sheet, [commune_name.replace("\n", " ")])
+    xlsx.append(sheet, [TITLE])
     sheet["A2"].font = Font(bold=True, size=14)
-    sheet.append([period_text(date_from, date_to)])
+    xlsx.append(sheet, [period_text(date_from, date_to)])
     header_row = 4
-    sheet.append(HEADINGS)
+    xlsx.append(sheet, HEADINGS)
     for index in range(1, len(HEADINGS) + 1):
         cell = sheet.cell(row=header_row, column=index)
         cell.font, cell.border = Font(bold=True), border
@@ -220,11 +220,9 @@ def to_xlsx(rows: list[dict], *, commune_name: str = "", date_from=None, date_to
     for row_index, values in enumerate(rows, start=header_row + 1):
         for index, key in enumerate(KEYS, start=1):
             value = values.get(key, "")
-            if key == "stt" and isinstance(value, int):
-                cell = sheet.cell(row=row_index, column=index, value=value)
-            else:
-                cell = sheet.cell(row=row_index, column=index, value=cell_text(value))
-                cell.data_type = "s"  # text, never a formula
+            if not (key == "stt" and isinstance(value, int)):
+                value = cell_text(value)
+            cell = xlsx.put(sheet, row_index, index, value)
             cell.border, cell.alignment = border, wrap
     for index, width in enumerate(WIDTHS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(6, width * 11)
@@ -232,9 +230,7 @@ def to_xlsx(rows: list[dict], *, commune_name: str = "", date_from=None, date_to
     sheet.print_options.gridLines = True
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx.save(workbook)
 
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_CONTENT_TYPE = xlsx.CONTENT_TYPE

@@ -217,12 +217,14 @@ def _resident_search(request, procedure):
     return {"allowed": True, "form": search, "rq": rq, "results": results, "chosen": chosen}
 
 
-def _applicant_from_resident(resident) -> dict:
+def _applicant_from_resident(resident, user) -> dict:
+    from population.reveal import reveal_id
+
     household = resident.household
     parts = [p for p in (household.address, household.village.name if household.village_id else "") if p]
     return {
         "resident_id": resident.pk, "applicant_name": resident.full_name,
-        "applicant_id_number": resident.personal_id or "", "applicant_phone": resident.phone or household.phone or "",
+        "applicant_id_number": reveal_id(resident, user, purpose=_("one-stop intake form"), channel="page"), "applicant_phone": resident.phone or household.phone or "",
         "applicant_address": ", ".join(parts),
     }
 
@@ -248,7 +250,7 @@ def intake(request, code):
     if request.method == "GET":
         residents = _resident_search(request, procedure)
         if residents.get("chosen"):
-            initial = _applicant_from_resident(residents["chosen"])
+            initial = _applicant_from_resident(residents["chosen"], request.user)
     form = forms.IntakeForm(_posted(request), request.FILES or None, procedure=procedure, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -421,6 +423,12 @@ def _vietqr(dossier):
     return pdf.vietqr_payload(dossier, _commune())
 
 
+def _revealed_id(dossier, user) -> str:
+    from population.reveal import reveal_id
+
+    return reveal_id(dossier, user, purpose=_("dossier page"), channel="page")
+
+
 def _detail(request, dossier, bound=None, status=200):
     user = request.user
     actions = actions_for(user, dossier)
@@ -450,7 +458,9 @@ def _detail(request, dossier, bound=None, status=200):
         "payments": dossier.payments.all(), "next_step": next_step,
         "received_by_name": names.get(dossier.received_by_id, ""), "handler_name": names.get(dossier.current_handler_id, ""),
         "vietqr_payload": _vietqr(dossier), "now": timezone.now(),
-        "show_full_id": permissions.can(user, "dossier.intake"),
+        # The officers who take dossiers in see the applicant's full ID number, read through
+        # the logged reveal; everyone else the masked one.
+        "full_id": _revealed_id(dossier, user) if permissions.can(user, "dossier.intake") else "",
         "rating": Rating.objects.filter(dossier=dossier).first(),
     }, status=status)
 

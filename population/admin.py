@@ -1,8 +1,12 @@
+from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from core.admin_site import CommuneModelAdmin, commune_admin
 from population import services
+from population.forms import RevealedIdFormMixin
+from population.validators import mask_id
 from population.models import AccessLog, Household, Resident, Village
 
 
@@ -31,12 +35,35 @@ class HouseholdAdmin(RegistryAdmin):
         services.save_household(obj)
 
 
+class ResidentAdminForm(RevealedIdFormMixin, forms.ModelForm):
+    reveal_channel = "admin"
+
+
+class MaskedIdHistoryHelper(HistoricalRecordContextHelper):
+    """The history's list of changes shows ID numbers masked (the full one is in the form)."""
+
+    def prepare_delta_change_value(self, change, value):
+        if change.field == "personal_id":
+            return mask_id(value) or "–"
+        return super().prepare_delta_change_value(change, value)
+
+
 @admin.register(Resident, site=commune_admin)
 class ResidentAdmin(RegistryAdmin):
+    form = ResidentAdminForm
     list_display = ["full_name", "birth_date", "sex", "masked_id", "relation", "household"]
     list_filter = ["sex", "relation", "household__village"]
     search_fields = ["search_name", "household__code"]
     raw_id_fields = ["household"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # The change page (and a historical version's page) reveals the ID number for this
+        # reader through population.reveal, which logs it.
+        return type(form.__name__, (form,), {"reader": request.user})
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return MaskedIdHistoryHelper(self.model, historical_record)
 
     def save_model(self, request, obj, form, change):
         services.save_resident(obj)

@@ -14,11 +14,14 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.decorators import action
 from rest_framework.validators import UniqueValidator
 
 from core.api import CommuneScopedMixin
+from core.phones import mask_phone
 from population import selectors, services, validators
+from population.reveal import reveal_id
 from population.models import AccessLog, Household, Resident, Sex, Village
 from population.permissions import READ_ROLES, WRITE_ROLES, sees_full_id_in_export
 from population.spreadsheet import XLSX_CONTENT_TYPE
@@ -75,6 +78,12 @@ class HouseholdSerializer(SavedByServiceMixin, serializers.ModelSerializer):
     def validate_phone(self, value):
         return _normalized_phone(value)
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if self.context.get("mask_phones", True):
+            data["phone"] = mask_phone(instance.phone)
+        return data
+
     def validate_address_code(self, value):
         return (value or "").strip() or None
 
@@ -123,8 +132,12 @@ class ResidentSerializer(SavedByServiceMixin, serializers.ModelSerializer):
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        if self.context.get("mask_ids", True):
-            data["personal_id"] = validators.mask_id(instance.personal_id) or None
+        # The full number only through the logged reveal the view hands over (see
+        # population.reveal); masked otherwise.
+        reveal = self.context.get("reveal_id")
+        data["personal_id"] = (reveal(instance) if reveal else validators.mask_id(instance.personal_id)) or None
+        if self.context.get("mask_phones", True):
+            data["phone"] = mask_phone(instance.phone)
         return data
 
     def save_with_service(self, instance):
@@ -179,6 +192,13 @@ class ResidentFilter(django_filters.FilterSet):
         fields = ["village", "household", "sex", "birth_year_min", "birth_year_max", "search"]
 
     def filter_search(self, queryset, name, value):
+        view = (getattr(self.request, "parser_context", None) or {}).get("view")
+        if getattr(view, "national_scope", False):
+            # Supervising units see masked numbers: a search by number would unmask them.
+            if selectors.looks_like_number(value):
+                raise ValidationError({"search": [_(
+                    "Supervising units cannot search by personal ID or phone number; search by name.")]})
+            return selectors.search_residents(queryset, value, by_id=False)
         return selectors.search_residents(queryset, value)
 
 
@@ -188,6 +208,12 @@ class RegistryViewSet(CommuneScopedMixin, viewsets.ModelViewSet):
     read_roles = READ_ROLES
     write_roles = WRITE_ROLES
     lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        # Phone numbers are for the commune's officials; supervising units see them masked.
+        context["mask_phones"] = bool(self.national_scope)
+        return context
 
 
 @extend_schema_view(
@@ -238,8 +264,12 @@ class ResidentViewSet(RegistryViewSet):
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
-        # Lists and supervising units never see full ID numbers.
-        context["mask_ids"] = bool(self.national_scope) or self.action == "list"
+        # Lists and supervising units never see full ID numbers; one resident's answer to a
+        # commune official (read or write) carries it, and the reveal is logged.
+        if not self.national_scope and self.action != "list":
+            request = self.request
+            context["reveal_id"] = lambda resident: reveal_id(
+                resident, request.user, purpose=f"API {self.action}", channel="api")
         return context
 
     def retrieve(self, request, *args, **kwargs):
@@ -276,6 +306,7 @@ class ResidentViewSet(RegistryViewSet):
         data = services.export_residents(
             queryset, user=request.user, channel="api", parameters=params,
             mask_ids=not sees_full_id_in_export(request.user, getattr(request, "commune", None), national_scope=self.national_scope),
+            mask_phones=bool(self.national_scope),
         )
         response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
         response["Content-Disposition"] = f'attachment; filename="nhan-khau-{timezone.localdate():%Y%m%d}.xlsx"'

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.formats import get_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from population import validators
 from population.models import Household, Resident, Village
+from population.reveal import reveal_id
 
 
 def date_input_formats():
@@ -49,7 +51,26 @@ class HouseholdForm(forms.ModelForm):
         return _clean_phone(self.cleaned_data.get("phone"))
 
 
-class ResidentForm(forms.ModelForm):
+class RevealedIdFormMixin:
+    """A resident's form shows the stored ID number only through ``population.reveal`` (one
+    access-log line per form shown): the reader and the channel come with the form."""
+
+    reader = None
+    reveal_channel = "page"
+
+    def __init__(self, *args, reader=None, channel=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.pop("personal_id", None)
+        instance = self.instance
+        if not self.is_bound and instance.pk and instance.personal_id and "personal_id" in self.fields:
+            reader = reader or self.reader
+            if reader is None:
+                raise ValueError("A form that shows a stored ID number needs its reader.")
+            self.initial["personal_id"] = reveal_id(
+                instance, reader, purpose=gettext("edit form"), channel=channel or self.reveal_channel)
+
+
+class ResidentForm(RevealedIdFormMixin, forms.ModelForm):
     birth_date = DayFirstDateField(label=_("birth date"))
     phone = forms.CharField(label=_("phone"), required=False, max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"}))
 

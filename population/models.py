@@ -146,6 +146,8 @@ class Resident(models.Model):
 
     @property
     def masked_id(self) -> str:
+        """The ID number for display. The full number is read only through
+        ``population.reveal.reveal_id``, which logs the read."""
         return validators.mask_id(self.personal_id)
 
     def normalize(self) -> None:
@@ -179,6 +181,7 @@ class AccessLog(models.Model):
         VIEW = "view", _("View")
         SEARCH = "search", _("Search")
         EXPORT = "export", _("Export")
+        REVEAL = "reveal", _("Full ID number shown")
 
     # A plain reference to the public user (no foreign key across schemas; see core.history).
     user = models.ForeignKey(
@@ -188,7 +191,9 @@ class AccessLog(models.Model):
     username = models.CharField(_("user name"), max_length=150)
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     action = models.CharField(_("action"), max_length=10, choices=Action.choices)
-    channel = models.CharField(_("channel"), max_length=10, choices=[("page", _("Web page")), ("api", _("API"))])
+    channel = models.CharField(_("channel"), max_length=10, choices=[
+        ("page", _("Web page")), ("api", _("API")), ("admin", _("Administration site")),
+    ])
     object_type = models.CharField(_("object type"), max_length=50)
     object_id = models.CharField(_("object id"), max_length=50, blank=True)
     description = models.TextField(_("description"), blank=True)

@@ -29,17 +29,24 @@ def households(*, village=None, q: str = "") -> QuerySet[Household]:
     return qs.order_by("code")
 
 
-def search_residents(qs: QuerySet[Resident], q: str) -> QuerySet[Resident]:
+def looks_like_number(q: str) -> bool:
+    """Whether a search term carries an ID or phone number, or a good part of one (six digits
+    or more, spaces and dots aside)."""
+    return bool(re.search(r"[0-9]{6,}", re.sub(r"[\s.\-+]", "", q or "")))
+
+
+def search_residents(qs: QuerySet[Resident], q: str, *, by_id: bool = True) -> QuerySet[Resident]:
     """Accent-insensitive name search: 'nguyen van an' finds 'Nguyễn Văn An'.
 
     Every word must appear in the folded name; a 12-digit query finds the resident with that ID
-    number; otherwise a query that looks like a household code matches the household.
+    number (``by_id``: only for readers who may see full numbers); otherwise a query that looks
+    like a household code matches the household.
     """
     q = (q or "").replace("\x00", "").strip()[:MAX_QUERY_LENGTH]
     if not q:
         return qs
     if re.fullmatch(r"[0-9]{12}", q):
-        return qs.filter(personal_id=q)
+        return qs.filter(personal_id=q) if by_id else qs.none()
     words = fold(q).split()
     name_match = Q()
     for word in words:

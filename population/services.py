@@ -15,6 +15,7 @@ from population.ethnicities import code_for_name
 from population.models import AccessLog, Household, Relation, Resident, Village
 from population.selectors import residents_for_export
 from population.spreadsheet import HEADERS, RowError
+from core.phones import mask_phone
 from core.text import clean_text, fold
 
 
@@ -109,26 +110,36 @@ def delete_resident(resident: Resident) -> None:
 
 # --- export -----------------------------------------------------------------------------------
 
-def export_rows(queryset, *, mask_ids: bool):
+def export_rows(queryset, *, full_ids: dict[int, str] | None, mask_phones: bool = False):
+    """The export's rows; ``full_ids`` ({pk: number}, from ``population.reveal.reveal_ids``) for
+    the officials who get full numbers, None for masked ones."""
+    phone = mask_phone if mask_phones else (lambda value: value)
     for r in residents_for_export(queryset).iterator(chunk_size=2000):
         h = r.household
         yield {
             "household_code": h.code, "village": h.village.name, "address": h.address,
-            "household_phone": h.phone, "full_name": r.full_name, "birth_date": r.birth_date,
+            "household_phone": phone(h.phone), "full_name": r.full_name, "birth_date": r.birth_date,
             "sex": spreadsheet.SEX_VALUES.get(r.sex, ""), "ethnicity": ETHNICITY_NAMES.get(r.ethnicity, ""),
-            "personal_id": validators.mask_id(r.personal_id) if mask_ids else (r.personal_id or ""),
-            "relation": spreadsheet.RELATION_VALUES.get(r.relation, ""), "phone": r.phone,
+            "personal_id": r.masked_id if full_ids is None else full_ids.get(r.pk, ""),
+            "relation": spreadsheet.RELATION_VALUES.get(r.relation, ""), "phone": phone(r.phone),
         }
 
 
-def export_residents(queryset, *, user, channel: str, mask_ids: bool, parameters: str = "") -> bytes:
+def export_residents(queryset, *, user, channel: str, mask_ids: bool, mask_phones: bool = False,
+                     parameters: str = "") -> bytes:
     """The residents of ``queryset`` as an .xlsx file; the export is logged with its row count.
 
     Full ID numbers go only to the officials who keep the registry (see
-    ``permissions.sees_full_id_in_export``): they need them to correct and re-import the file.
+    ``permissions.sees_full_id_in_export``): they need them to correct and re-import the file;
+    they are read through ``population.reveal``, which logs them. Supervising units get phone
+    numbers masked as well (``mask_phones``).
     """
+    from population.reveal import reveal_ids
+
     count = queryset.count()
-    data = spreadsheet.write_xlsx(export_rows(queryset, mask_ids=mask_ids))
+    full_ids = None if mask_ids else reveal_ids(
+        queryset, user, purpose=_("export to Excel"), channel="api" if channel == "api" else "page")
+    data = spreadsheet.write_xlsx(export_rows(queryset, full_ids=full_ids, mask_phones=mask_phones))
     log_access(
         user, action=AccessLog.Action.EXPORT, channel=channel, object_type="resident",
         description=_("%(count)d rows; ID numbers %(ids)s; filters: %(params)s") % {

@@ -17,6 +17,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from population.models import Relation, Sex
+from core import xlsx
 from core.text import clean_text, fold
 
 # (key, header)
@@ -47,7 +48,7 @@ _SEX_BY_KEY = {fold(v): k for k, v in SEX_VALUES.items()}
 _RELATION_BY_KEY = {fold(v): k for k, v in RELATION_VALUES.items()}
 _RELATION_BY_KEY.update({"bo": Relation.FATHER, "chu ho": Relation.HEAD, "con de": Relation.CHILD})
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_CONTENT_TYPE = xlsx.CONTENT_TYPE
 
 
 def sex_from_text(value: str) -> str | None:
@@ -222,24 +223,13 @@ def read_table(upload) -> Table:
 
 
 def write_xlsx(rows) -> bytes:
-    """Write rows of {column key: value} to an .xlsx file (write-only, streamed)."""
-    import openpyxl
-    from openpyxl.cell import WriteOnlyCell
-
-    workbook = openpyxl.Workbook(write_only=True)
+    """Write rows of {column key: value} to an .xlsx file (write-only, streamed); text as text
+    (``core.xlsx``)."""
+    workbook = xlsx.new_workbook(write_only=True)
     sheet = workbook.create_sheet("Nhân khẩu")
-    sheet.append([header for _key, header in COLUMNS])
+    xlsx.append(sheet, [header for _key, header in COLUMNS])
+    text_columns = {index: "@" for index, (key, _h) in enumerate(COLUMNS)
+                    if key in ("personal_id", "phone", "household_phone", "household_code")}
     for row in rows:
-        cells = []
-        for key, _header in COLUMNS:
-            value = row.get(key)
-            cell = WriteOnlyCell(sheet, value=value if value not in (None, "") else None)
-            if key == "birth_date" and value:
-                cell.number_format = "DD/MM/YYYY"
-            elif key in ("personal_id", "phone", "household_phone", "household_code"):
-                cell.number_format = "@"
-            cells.append(cell)
-        sheet.append(cells)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+        xlsx.append(sheet, [row.get(key) for key, _header in COLUMNS], number_formats=text_columns)
+    return xlsx.save(workbook)

@@ -17,6 +17,7 @@ from population import selectors, services
 from population.forms import HouseholdForm, ImportForm, ResidentForm, VillageForm
 from population.models import AccessLog, Household, Resident, Sex, Village
 from population.permissions import can_write, read_required, sees_full_id_in_export, write_required
+from population.reveal import reveal_id
 from population.spreadsheet import COLUMNS, XLSX_CONTENT_TYPE
 
 PAGE_SIZE = 50
@@ -141,7 +142,10 @@ def resident_list(request):
 def resident_detail(request, pk):
     resident = get_object_or_404(Resident.objects.select_related("household", "household__village"), pk=pk)
     services.log_access(request.user, action=AccessLog.Action.VIEW, channel="page", object_type="resident", object_id=resident.pk)
-    return render(request, "population/resident_detail.html", {"resident": resident, **_write_context(request)})
+    full_id = reveal_id(resident, request.user, purpose=_("resident page"), channel="page")
+    return render(request, "population/resident_detail.html", {
+        "resident": resident, "full_id": full_id, **_write_context(request),
+    })
 
 
 @require_http_methods(["GET", "POST"])
@@ -152,7 +156,7 @@ def resident_edit(request, pk=None):
     household_id = _int_param(request, "household")
     if resident is None and household_id:
         initial["household"] = household_id
-    form = ResidentForm(request.POST or None, instance=resident, initial=initial)
+    form = ResidentForm(request.POST or None, instance=resident, initial=initial, reader=request.user, channel="page")
     if request.method == "POST":
         saved = _save_form(request, form, services.save_resident, _("The resident was saved."))
         if saved:

@@ -1,0 +1,128 @@
+"""Every .xlsx the portal writes stores text as text: a name, a subject or a note that begins
+with ``=``, ``+``, ``-`` or ``@`` is a string cell, never a live formula.
+
+The list of exports is checked against the URL resolvers of both hosts: a new export URL
+(``…xlsx…`` or ``…export…``) that this test does not download fails it.
+"""
+from __future__ import annotations
+
+import datetime
+import io
+
+import pytest
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from communes.models import Role, SupervisingUnit
+from tests.trust.url_walk import routes
+
+HOSTILE = ["=HYPERLINK(\"http://evil.example/\";\"Bấm\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)"]
+
+# Every export URL of both hosts, as the resolver names them, and the URL this test downloads.
+EXPORTS = {
+    ("config.urls_tenant", "/population/residents/export.xlsx"): "/population/residents/export.xlsx",
+    ("config.urls_tenant", "/api/v1/residents/export/"): "/api/v1/residents/export/",
+    ("config.urls_tenant", "/documents/registers/outgoing.xlsx"): "/documents/registers/outgoing.xlsx",
+    ("config.urls_tenant", "/documents/registers/incoming.xlsx"): "/documents/registers/incoming.xlsx",
+    ("config.urls_tenant", "/api/v1/documents/registers/outgoing/xlsx/"): "/api/v1/documents/registers/outgoing/xlsx/",
+    ("config.urls_tenant", "/api/v1/documents/registers/incoming/xlsx/"): "/api/v1/documents/registers/incoming/xlsx/",
+    ("config.urls_tenant", "/onestop/register.xlsx"): "/onestop/register.xlsx",
+    ("config.urls_public", "/api/v1/communes/1/residents/export/"): "/api/v1/communes/04630/residents/export/",
+    ("config.urls_public", "/api/v1/communes/1/documents/registers/outgoing/xlsx/"):
+        "/api/v1/communes/04630/documents/registers/outgoing/xlsx/",
+    ("config.urls_public", "/api/v1/communes/1/documents/registers/incoming/xlsx/"):
+        "/api/v1/communes/04630/documents/registers/incoming/xlsx/",
+}
+
+
+def _export_paths(urlconf: str) -> set[str]:
+    found = set()
+    for route in routes(urlconf):
+        path = route.path()
+        if ("xlsx" in path or "export" in path) and "schema" not in path:
+            found.add(path)
+    return found
+
+
+def test_the_list_of_exports_is_every_export_of_both_hosts():
+    listed = {(urlconf, path) for urlconf, path in EXPORTS}
+    for urlconf in ("config.urls_tenant", "config.urls_public"):
+        for path in _export_paths(urlconf):
+            assert (urlconf, path) in listed, f"{path} ({urlconf}) writes a file this test does not check"
+
+
+@pytest.fixture
+def hostile_data(tule, make_user, in_commune, settings, tmp_path):
+    """Residents, households, documents and dossiers whose text begins like a formula."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    from documents import services as document_services
+    from documents.models import TZ, DocumentType, IncomingDocument, OutgoingDocument
+    from onestop.models import Procedure
+    from population import services
+    from population.models import Household, Resident, Village
+    from tests.onestop.helpers import applicant, received_dossier
+
+    officer = make_user("xlsx_officer", roles={tule: [Role.ONESTOP_OFFICER]})
+    clerk = make_user("xlsx_clerk", roles={tule: [Role.CLERK]})
+    with in_commune(tule):
+        village = services.save_village(Village(name="Bản Lướt", kind=Village.Kind.BAN))
+        household = services.save_household(Household(code="TL-001", village=village, address=HOSTILE[1]))
+        for index, name in enumerate(HOSTILE):
+            services.save_resident(Resident(
+                household=household, full_name=name, birth_date=datetime.date(1990 + index, 1, 2), sex="male",
+                ethnicity="01", relation="head" if index == 0 else "child",
+            ))
+        congvan = DocumentType.objects.get(code="cong-van")
+        today = timezone.localdate()
+        for index, text in enumerate(HOSTILE, start=1):
+            OutgoingDocument.objects.create(
+                doc_type=congvan, subject=text, signer_name=text, number=index, number_year=today.year,
+                sequence_key="x", number_symbol=f"{index:02d}/UBND-VP", issued_on=today, note=text,
+            )
+            document_services.register_incoming(IncomingDocument(
+                arrived_at=datetime.datetime.combine(today, datetime.time(9, 0), TZ), sender_org=text,
+                original_number_symbol=f"{index}/UBND", document_date=today, doc_type=congvan, subject=text,
+            ), user=clerk)
+        procedure = Procedure.objects.get(code="HT-02", is_current=True)
+        for index, text in enumerate(HOSTILE):
+            received_dossier(procedure, officer, applicant=applicant(name=text, address=text,
+                                                                      id_number=f"01509000{index:04d}"))
+    return {"officer": officer, "clerk": clerk}
+
+
+def _text_cells(response) -> list:
+    assert response.status_code == 200, response.content[:300]
+    assert "spreadsheetml" in response["Content-Type"]
+    workbook = load_workbook(io.BytesIO(response.content))
+    return [cell for sheet in workbook.worksheets for row in sheet.iter_rows() for cell in row if cell.value is not None]
+
+
+def test_every_export_writes_text_as_text(hostile_data, make_user, tule, client_for):
+    specialist = make_user("xlsx_specialist", roles={tule: [Role.SPECIALIST, Role.CLERK, Role.ONESTOP_OFFICER,
+                                                            Role.CHAIRMAN]})
+    staff = make_user("xlsx_staff", units=[SupervisingUnit.objects.get(code="15")])
+    clients = {"config.urls_tenant": client_for("tule.localhost", specialist, second_factor=True),
+               "config.urls_public": client_for("localhost", staff)}
+    for (urlconf, _pattern), url in EXPORTS.items():
+        cells = _text_cells(clients[urlconf].get(url))
+        found = {cell.value for cell in cells} & set(HOSTILE)
+        assert found == set(HOSTILE), f"{url}: {found}"
+        for cell in cells:
+            if isinstance(cell.value, str) and cell.value[:1] in "=+-@":
+                assert cell.data_type == "s", (url, cell.coordinate, cell.value)
+                assert cell.value in HOSTILE or not cell.value.startswith("="), (url, cell.value)
+
+
+def test_the_helper_keeps_values_exactly_and_dates_as_dates():
+    from core import xlsx
+
+    workbook = xlsx.new_workbook(write_only=True)
+    sheet = workbook.create_sheet("x")
+    values = [*HOSTILE, "\tTab", "\rCR", "ok", 7, datetime.date(2026, 4, 3), None]
+    xlsx.append(sheet, values)
+    [row] = load_workbook(io.BytesIO(xlsx.save(workbook))).active.iter_rows()
+    assert [c.value for c in row[:4]] == HOSTILE and all(c.data_type == "s" for c in row[:7])
+    assert row[4].value == "\tTab" and row[5].value == "CR"  # a carriage return is dropped
+    assert all(c.quotePrefix for c in row[:5]) and not row[6].quotePrefix
+    assert row[7].value == 7 and row[7].data_type == "n"
+    assert row[8].value.date() == datetime.date(2026, 4, 3) and row[8].number_format == "DD/MM/YYYY"
