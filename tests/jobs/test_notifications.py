@@ -22,7 +22,9 @@ def test_senders_can_list_create_and_read(db, tule, make_user, client_for, in_co
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["state"] == "queued" and body["progress_percent"] == 0 and body["attempts"] == 0
-    assert body["recipients"] == ["0912345678", "0987654321"]  # normalised
+    assert body["recipients"] == ["091*******", "098*******"]  # masked: the last digits are the lookup's secret
+    with in_commune(tule):
+        assert Notification.objects.get(pk=body["id"]).recipients == ["0912345678", "0987654321"]  # normalised
     assert client.get(API).json()["count"] == 1
     assert client.get(f"{API}{body['id']}/").json()["idempotency_key"] == body["idempotency_key"]
     assert client.get("/notifications/").status_code == 200
@@ -80,9 +82,12 @@ def test_all_households_and_village_targets_use_the_registry(db, tule, make_user
         Household.objects.create(code="H3", village=ban_b, phone="0912000003")
     client = client_for("tule.localhost", make_user("radio", roles={tule: [Role.RADIO_OPERATOR]}))
     everyone = client.post(API, _payload(target="all_households", recipients=[]), content_type="application/json")
-    assert everyone.status_code == 201 and everyone.json()["recipients"] == ["0912000001", "0912000003"]
+    assert everyone.status_code == 201 and everyone.json()["recipients"] == ["091*******", "091*******"]
     village = client.post(API, _payload(target="village", village=ban_b.pk), content_type="application/json")
-    assert village.status_code == 201 and village.json()["recipients"] == ["0912000003"]
+    assert village.status_code == 201 and village.json()["recipients"] == ["091*******"]
+    with in_commune(tule):
+        assert Notification.objects.get(pk=everyone.json()["id"]).recipients == ["0912000001", "0912000003"]
+        assert Notification.objects.get(pk=village.json()["id"]).recipients == ["0912000003"]
     by_email = client.post(API, _payload(channel="email", target="all_households"), content_type="application/json")
     assert by_email.status_code == 400 and "channel" in by_email.json()["fields"]
 
