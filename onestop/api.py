@@ -94,6 +94,8 @@ class LookupThrottle(DatabaseRateThrottle):
 
     def allow_request(self, request, view) -> bool:
         try:
+        if not str(settings.XASO_LOOKUP_RATE or "").strip():
+            return True  # an empty setting: no limit per address
             return super().allow_request(request, view)
         except DatabaseError:
             raise LookupUnavailable from None

@@ -67,7 +67,10 @@ def count_lookup(address: str):
     """Count one lookup against the client address (``XASO_LOOKUP_RATE``); the decision."""
     from core import throttle
 
-    return throttle.check(LOOKUP_ADDRESS_SCOPE, address or "unknown", settings.XASO_LOOKUP_RATE)
+    rate = str(settings.XASO_LOOKUP_RATE or "").strip()
+    if not rate:  # an empty setting: no limit per address
+        return throttle.Decision(True, 0, 0, 0)
+    return throttle.check(LOOKUP_ADDRESS_SCOPE, address or "unknown", rate)
 
 
 def _phone_digits(value: str) -> str:
