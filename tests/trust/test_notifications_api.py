@@ -110,3 +110,21 @@ def test_the_rating_service_binds_a_dossier_sent_online_to_its_citizen(online, p
     with pytest.raises(ValidationError):
         services.rate(token=online.rating_token, score=1, user=people["onestop_officer"])
     assert services.rate(token=online.rating_token, score=2, user=people["citizen"]).score == 2
+
+
+def test_keys_in_messages_sent_before_are_forgotten(in_tule):
+    """The data migration cuts the rating keys out of the bodies stored before this change."""
+    import importlib
+
+    from django.apps import apps as global_apps
+
+    migration = importlib.import_module("onestop.migrations.0003_forget_rating_keys_in_messages")
+    key = uuid.uuid4()
+    old = create_notification(channel="sms", recipients=[PHONE],
+                              message=f"Ket qua san sang. Danh gia: http://tule.localhost/rate/{key}/")
+    other = create_notification(channel="sms", recipients=[PHONE], message="Hop thon luc 8h")
+    migration.forget_rating_keys(global_apps, None)
+    old.refresh_from_db()
+    other.refresh_from_db()
+    assert old.message == "Ket qua san sang. Danh gia: http://tule.localhost/rate/…/" and str(key) not in old.message
+    assert other.message == "Hop thon luc 8h"
