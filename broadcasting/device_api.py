@@ -41,6 +41,7 @@ from broadcasting.api import refusal
 from broadcasting.models import Cluster
 from communes.permissions import current_commune
 from core.http import ranged_file_response
+from core.middleware import shareable_with_the_device
 
 KEY_REGEX = r"[0-9a-f]{64}"
 AUDIO_CONTENT_TYPE = "audio/mpeg"
@@ -159,7 +160,7 @@ class DevicePlaylistView(DeviceView):
             response = JsonResponse(body, json_dumps_params={"ensure_ascii": False})
         response["ETag"] = quoted
         response["Cache-Control"] = "private, no-cache"
-        return response
+        return shareable_with_the_device(response)
 
 
 def _range_not_satisfiable(size: int) -> HttpResponse:
@@ -186,7 +187,7 @@ class DeviceAudioView(DeviceView):
         if response is None:
             return _range_not_satisfiable(default_storage.size(asset.file))
         response["Cache-Control"] = "private, max-age=31536000, immutable"
-        return response
+        return shareable_with_the_device(response)
 
 
 class DeviceHeartbeatView(DeviceView):

@@ -132,8 +132,12 @@ MIDDLEWARE = [
     "core.middleware.RequestGuardMiddleware",
     "core.http.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (django-csp): CONTENT_SECURITY_POLICY below.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Cache-Control: no-store on every answer that may carry personal data.
+    "core.middleware.PrivateResponseMiddleware",
     "core.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -243,6 +247,27 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("XASO_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("XASO_HSTS_PRELOAD", False)
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# What a page may load and run (django-csp): its own files only. No inline script or style and no
+# event-handler attribute: templates link static/js and static/css, progress bars get their width
+# from static/js/site.js, htmx is told not to add its indicator style (meta htmx-config). Images
+# may be data: URIs (the signature and seal images of the signatures pages). Forms post to their
+# own host only (the province's login is a link, not a form). The API's Swagger UI widens this for
+# its own page (config.urls_common).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "media-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("XASO_BEHIND_PROXY") else None
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 

@@ -1,4 +1,5 @@
-"""Language selection: Vietnamese unless the user chose another language on the site."""
+"""The portal's own middleware: the language chosen on the site, the guard that refuses what no
+view can handle, and ``no-store`` on every answer that may carry personal data."""
 from django.conf import settings
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
@@ -64,3 +65,53 @@ class RequestGuardMiddleware:
 
             return _refuse(request, 400, "bad_request", _("The address contains a character that is not allowed."))
         return self.get_response(request)
+
+
+NO_STORE = "no-store, private"
+
+
+def shareable_with_the_device(response):
+    """Keep the caching a view chose for a response that carries no personal data although the
+    request was authenticated (a loudspeaker's playlist and audio: it keeps them to play offline)."""
+    response.xaso_keep_cache_control = True
+    return response
+
+
+class PrivateResponseMiddleware:
+    """``Cache-Control: no-store, private`` on every answer that may carry personal data, so that
+    neither a shared cache nor the browser's history keeps it after the official or citizen has
+    left a shared computer:
+
+    * any response to an authenticated request (a session, an API token, a device token), pages,
+      API answers, files and exports alike;
+    * any response to a request bound to a session that holds data (a citizen's sign-up or
+      lookup in progress, a login waiting for its second factor);
+    * any answer to a POST, PUT, PATCH or DELETE (the public status lookup's result among them).
+
+    Static files are left alone (WhiteNoise answers them before this middleware in any case).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if getattr(response, "xaso_keep_cache_control", False) or request.path.startswith(settings.STATIC_URL):
+            return response
+        if self.personal(request):
+            response["Cache-Control"] = NO_STORE
+            if "Expires" in response:
+                del response["Expires"]
+        return response
+
+    @staticmethod
+    def personal(request) -> bool:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            return True
+        if request.META.get("HTTP_AUTHORIZATION"):
+            return True
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return True
+        session = getattr(request, "session", None)
+        return bool(session is not None and session.accessed and not session.is_empty())

@@ -124,8 +124,12 @@ def test_each_page_opens_for_its_roles_and_is_refused_to_the_others(people, in_t
 def test_pages_are_vietnamese_first_and_fit_a_phone(operator, in_tule, cluster):
     html = operator.get("/radio/").content.decode()
     assert '<html lang="vi">' in html and 'name="viewport" content="width=device-width' in html
-    # The layout collapses to one column under 480 px (the calendar, the figures).
-    assert "@media (max-width:480px)" in html
+    # The layout collapses to one column under 480 px (the calendar, the figures): the radio's
+    # style sheet, a static file (the Content-Security-Policy allows no inline style).
+    assert '<link rel="stylesheet" href="/static/css/broadcasting.css">' in html
+    from django.contrib.staticfiles import finders
+
+    assert "@media (max-width:480px)" in open(finders.find("css/broadcasting.css")).read()
     assert 'href="/radio/bulletins/new/"' in html and 'href="/radio/emergency/"' not in html
 
 
@@ -142,7 +146,7 @@ def test_a_new_cluster_shows_its_token_once(operator, in_tule, villages):
     token = re.search(r'<p class="token">([^<]+)</p>', response.content.decode()).group(1)
     made = Cluster.objects.get(name="Cụm loa bản Lướt")
     assert str(made.latitude) == "21.801200" and services.device_for_token(token) == made
-    assert response["Cache-Control"] == "no-store" and made.token_hash != token
+    assert response["Cache-Control"] == "no-store, private" and made.token_hash != token
     again = operator.get(f"/radio/clusters/{made.pk}/").content.decode()
     assert token not in again and made.token_hint in again
     # The list and its map (an SVG drawn on the page, no tiles) show it, offline until it reports.
@@ -157,7 +161,7 @@ def test_token_rotate_and_revoke(operator, chairman, in_tule, cluster):
 
     old_hash = cluster.token_hash
     response = operator.post(f"/radio/clusters/{cluster.pk}/token/rotate/")
-    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store, private"
     token = re.search(r'<p class="token">([^<]+)</p>', response.content.decode()).group(1)
     cluster.refresh_from_db()
     assert cluster.token_hash != old_hash and services.device_for_token(token) == cluster
