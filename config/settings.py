@@ -426,6 +426,7 @@ AXES_CLIENT_IP_CALLABLE = "core.http.client_ip"
 AXES_USERNAME_CALLABLE = "communes.login_throttle.username_of"
 AXES_LOCKOUT_CALLABLE = "communes.login_throttle.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False  # no banner in every command's output
 # Other guessable steps (core.throttle, counted in PostgreSQL): "attempts/period" per key.
 # Codes of the authenticator app per client address (each account also locks after 5 wrong codes).
 XASO_SECOND_FACTOR_ADDRESS_RATE = env("XASO_SECOND_FACTOR_ADDRESS_RATE", "30/15min")
