@@ -205,6 +205,9 @@ def _resident_search(request, procedure):
             description=_("one-stop intake (%(code)s): search “%(q)s”: %(count)d results") % {
                 "code": procedure.code, "q": rq, "count": len(results)},
         )
+        from population.reveal import log_id_search
+
+        log_id_search(results, rq, request.user, channel="page")
     chosen = None
     resident_id = request.GET.get("resident", "")
     if resident_id.isdigit() and len(resident_id) < 18:

@@ -69,9 +69,12 @@ class ResidentAdmin(RegistryAdmin):
         services.save_resident(obj)
 
     def get_search_results(self, request, queryset, search_term):
+        from population.reveal import log_id_search
         from population.selectors import search_residents
 
-        return search_residents(queryset, search_term), False
+        found = search_residents(queryset, search_term)
+        log_id_search(found[:2], search_term, request.user, channel="admin")
+        return found, False
 
 
 @admin.register(AccessLog, site=commune_admin)

@@ -21,7 +21,7 @@ from rest_framework.validators import UniqueValidator
 from core.api import CommuneScopedMixin
 from core.phones import mask_phone
 from population import selectors, services, validators
-from population.reveal import reveal_id
+from population.reveal import log_id_search, reveal_id
 from population.models import AccessLog, Household, Resident, Sex, Village
 from population.permissions import READ_ROLES, WRITE_ROLES, sees_full_id_in_export
 from population.spreadsheet import XLSX_CONTENT_TYPE
@@ -289,6 +289,8 @@ class ResidentViewSet(RegistryViewSet):
                 request.user, action=AccessLog.Action.SEARCH, channel="api", object_type="resident",
                 description=gettext("search “%(q)s”") % {"q": term[:100]},
             )
+            if not self.national_scope:
+                log_id_search(self.filter_queryset(self.get_queryset())[:2], term, request.user, channel="api")
         return response
 
     def perform_destroy(self, instance):

@@ -8,6 +8,8 @@ Templates, forms and serializers never read the stored field themselves.
 """
 from __future__ import annotations
 
+import re
+
 from population.models import AccessLog
 
 # The stored field that holds the ID number, per model (``app_label.model_name``).
@@ -51,3 +53,14 @@ def reveal_ids(queryset, user, *, purpose: str, channel: str) -> dict[int, str]:
                    description=f"{purpose} ({len(numbers)})")
     return numbers
 
+
+
+def log_id_search(residents, term: str, user, *, channel: str) -> None:
+    """A search by a full ID number tells whose number it is: each resident it found is a
+    reveal of that number (one line each), whatever the page then shows."""
+    if not re.fullmatch(r"[0-9]{12}", (term or "").strip()):
+        return
+    from django.utils.translation import gettext
+
+    for resident in residents:
+        reveal_id(resident, user, purpose=gettext("search by ID number"), channel=channel)

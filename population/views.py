@@ -17,7 +17,7 @@ from population import selectors, services
 from population.forms import HouseholdForm, ImportForm, ResidentForm, VillageForm
 from population.models import AccessLog, Household, Resident, Sex, Village
 from population.permissions import can_write, read_required, sees_full_id_in_export, write_required
-from population.reveal import reveal_id
+from population.reveal import log_id_search, reveal_id
 from population.spreadsheet import COLUMNS, XLSX_CONTENT_TYPE
 
 PAGE_SIZE = 50
@@ -132,6 +132,7 @@ def resident_list(request):
             request.user, action=AccessLog.Action.SEARCH, channel="page", object_type="resident",
             description=_("search “%(q)s”: %(count)d results") % {"q": filters["q"], "count": page.paginator.count},
         )
+        log_id_search(page.object_list, filters["q"], request.user, channel="page")
     return render(request, "population/resident_list.html", {
         "page": page, "filters": filters, "villages": Village.objects.order_by("name"),
         "sexes": Sex.choices, "pagination_query": _query(filters), **_write_context(request),

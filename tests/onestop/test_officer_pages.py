@@ -237,7 +237,9 @@ def test_applicant_from_the_registry_is_linked_and_the_reads_are_logged(procedur
     assert "Bản Khe Căm" in form["applicant_address"].value()
     with tenant_context(tule):
         logs = list(AccessLog.objects.filter(user_id=people["onestop_officer"].pk).order_by("pk"))
-        assert [(log.action, log.object_id) for log in logs] == [("search", ""), ("view", str(resident.pk))]
+        # The search, the registry read, and the full ID number put into the form (a reveal).
+        assert [(log.action, log.object_id) for log in logs] == [
+            ("search", ""), ("view", str(resident.pk)), ("reveal", str(resident.pk))]
         assert "vang thi do" in logs[0].description
     response = officer.post(url, intake_data(procedure, resident_id=str(resident.pk), applicant_name="Vàng Thị Dợ",
                                              applicant_id_number="015192004567"))
@@ -286,10 +288,15 @@ def test_every_read_of_a_dossier_page_is_logged(received, people, client_for, in
     for role in ("onestop_officer", "chairman"):
         assert client_for(HOST, people[role]).get(f"/onestop/dossiers/{received.pk}/").status_code == 200
     with in_commune(tule):
-        reads = AccessLog.objects.filter(object_type="onestop.dossier", object_id=str(received.pk), channel="page")
+        reads = AccessLog.objects.filter(object_type="onestop.dossier", object_id=str(received.pk), channel="page",
+                                         action=AccessLog.Action.VIEW)
         assert sorted(reads.values_list("username", flat=True)) == sorted(
             [people["onestop_officer"].username, people["chairman"].username])
-        assert all(log.action == AccessLog.Action.VIEW and log.description == received.code for log in reads)
+        assert all(log.description == received.code for log in reads)
+        # The officer who takes dossiers in sees the full ID number: that read is a reveal.
+        reveals = AccessLog.objects.filter(object_type="onestop.dossier", object_id=str(received.pk),
+                                           action=AccessLog.Action.REVEAL)
+        assert list(reveals.values_list("username", flat=True)) == [people["onestop_officer"].username]
 
 
 def test_wrong_role_post_is_403_and_changes_nothing(received, people, client_for, tule):

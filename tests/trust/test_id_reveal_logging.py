@@ -156,3 +156,19 @@ def test_templates_never_print_a_stored_number():
             for match in re.finditer(r"\{\{[^}]*\.(personal_id|applicant_id_number)\b[^}]*\}\}", text):
                 offenders.append((str(path), match.group(0)))
     assert not offenders, offenders
+
+
+def test_a_search_by_full_id_is_a_logged_reveal(records, tule, in_commune, client_for):
+    """Finding a resident by the full number tells whose number it is, even where the list then
+    shows it masked: one reveal line per search, on every search of the commune's host."""
+    client = client_for("tule.localhost", records["official"], second_factor=True)
+    key = ("population.resident", str(records["an"].pk))
+    for url, params in [("/population/", {"q": AN_ID}), ("/api/v1/residents/", {"search": AN_ID}),
+                        ("/admin/population/resident/", {"q": AN_ID}), ("/onestop/intake/HT-02/", {"rq": AN_ID})]:
+        before = _reveals(in_commune, tule).get(key, 0)
+        response = client.get(url, params)
+        assert response.status_code == 200 and "Nguyễn Văn An" in response.content.decode(), url
+        assert _reveals(in_commune, tule).get(key, 0) == before + 1, url
+    before = _reveals(in_commune, tule).get(key, 0)
+    assert client.get("/population/", {"q": "nguyen van an"}).status_code == 200
+    assert _reveals(in_commune, tule).get(key, 0) == before
