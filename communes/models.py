@@ -5,6 +5,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device
 from django_tenants.models import DomainMixin, TenantMixin
 from simple_history.models import HistoricalRecords
 
@@ -257,21 +258,30 @@ class LegacyWard(models.Model):
         ]
 
 
-class TotpDevice(models.Model):
+class TotpDevice(Device):
     """An official's authenticator app (time-based one-time codes, RFC 6238): the second factor
-    asked at login from those who can sign.
+    asked at login from those who approve, sign, issue, broadcast or administer.
 
-    The shared secret is kept encrypted (AES-GCM under a key derived from SECRET_KEY, bound to
-    the user); ``last_used_step`` refuses a code that was already used once.
+    A django-otp device (``user.is_verified()`` and the admin sites rely on it), but not
+    ``django_otp.plugins.otp_totp.TOTPDevice``: that model keeps the shared secret in clear in
+    its ``key`` column, and a copy of the database would then give every official's codes. Here
+    the secret is encrypted by ``core.secrets`` (its own rotatable keyring, not SECRET_KEY),
+    bound to the user's id. ``last_used_step`` refuses a code that was already used once; after
+    ``XASO_SECOND_FACTOR_MAX_ATTEMPTS`` wrong codes the app is locked for a fixed time
+    (``locked_until``), which the code page can state, rather than django-otp's growing delays
+    (``ThrottlingMixin``) that give the official no time to read.
     """
 
     user = models.OneToOneField(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="totp_device")
+    name = models.CharField(_("name"), max_length=64, default="authenticator", blank=True)
+    confirmed = models.BooleanField(_("confirmed"), default=False)
     secret_encrypted = models.BinaryField(_("secret (encrypted)"), editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     last_used_step = models.BigIntegerField(_("last used time step"), null=True, blank=True, editable=False)
     failed_attempts = models.PositiveIntegerField(_("wrong codes in a row"), default=0)
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+    history = HistoricalRecords(excluded_fields=["secret_encrypted", "last_used_step", "failed_attempts"])
 
     class Meta:
         verbose_name = _("authenticator app")
@@ -280,9 +290,19 @@ class TotpDevice(models.Model):
     def __str__(self) -> str:
         return str(self.user)
 
-    @property
-    def confirmed(self) -> bool:
-        return self.confirmed_at is not None
+    def verify_is_allowed(self):
+        from django.utils import timezone
+        from django_otp.models import VerifyNotAllowed
+
+        if self.locked_until and self.locked_until > timezone.now():
+            return False, {"reason": VerifyNotAllowed.N_FAILED_ATTEMPTS, "locked_until": self.locked_until}
+        return True, None
+
+    def verify_token(self, token) -> bool:
+        """django-otp's check of a code (the whole rule is ``communes.second_factor.check_device``)."""
+        from communes.second_factor import check_device
+
+        return check_device(self, token).ok
 
 
 class ExternalIdentity(models.Model):

@@ -1,16 +1,44 @@
+import datetime as dt
+
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from communes.models import AdministrativeUnit, Commune, SupervisingUnit
+from communes.models import AdministrativeUnit, Commune, Membership, Role, SupervisingUnit
 from communes.modules import modules_for
-from communes.permissions import roles_for
+from communes.permissions import roles_for, user_names
 from core.text import vi_sort_key
+
+
+ROLE_CHANGES_DAYS = 30
+
+
+def role_changes(commune, days: int = ROLE_CHANGES_DAYS):
+    """The commune's role grants of the last ``days`` days, newest first: who granted (or
+    changed, removed) which role to whom, and when (simple-history's records of Membership)."""
+    since = timezone.now() - dt.timedelta(days=days)
+    records = list(
+        Membership.history.filter(commune_id=commune.pk, history_date__gte=since)
+        .select_related("history_user").order_by("-history_date", "-history_id")[:200]
+    )
+    names = user_names({record.user_id for record in records})
+    kinds = {"+": _("granted"), "~": _("changed"), "-": _("removed")}
+    return [{
+        "when": record.history_date,
+        "by": str(record.history_user) if record.history_user_id else _("system"),
+        "kind": kinds.get(record.history_type, record.history_type),
+        "role": Role(record.role).label if record.role in Role.values else record.role,
+        "active": record.is_active,
+        "to": names.get(record.user_id, "-"),
+    } for record in records]
 
 
 def official_home(request):
     """Officials get their modules; anonymous visitors and citizens (no role here) the commune's
-    public home (procedures, status lookup)."""
+    public home (procedures, status lookup). The chairman also sees the role changes of the
+    last 30 days."""
     roles = roles_for(request.user, request.commune)
     if not roles:
         from onestop.public_views import public_home
@@ -19,6 +47,8 @@ def official_home(request):
     return render(request, "communes/official_home.html", {
         "modules": modules_for(roles),
         "memberships": request.user.memberships.filter(commune=request.commune, is_active=True),
+        "role_changes": role_changes(request.commune) if Role.CHAIRMAN.value in roles else None,
+        "role_changes_days": ROLE_CHANGES_DAYS,
     })
 
 

@@ -94,6 +94,7 @@ SHARED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "django_otp",
     "core",
     "axes",  # failed logins per account and per address (see communes.login_throttle)
     "jobs",
@@ -142,6 +143,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # A user who needs the second factor reaches only the login and code pages until confirmed.
+    "communes.second_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -319,7 +323,8 @@ XASO_SMS_DEDUPLICATES = env_bool("XASO_SMS_DEDUPLICATES", False)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous call gets 401 with WWW-Authenticate, not 403.
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's token, read-only for users who need the second factor (communes.second_factor).
+        "communes.second_factor.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -404,7 +409,9 @@ XASO_CSC_CONFIRM_SECONDS = int(env("XASO_CSC_CONFIRM_SECONDS", "900"))
 XASO_VERIFY_RATE = env("XASO_VERIFY_RATE", "30/minute")
 XASO_VERIFICATION_LOG_DAYS = int(env("XASO_VERIFICATION_LOG_DAYS", "365"))
 # Officials with these roles log in with a second factor (TOTP), since they can sign.
-XASO_SECOND_FACTOR_ROLES = env_list("XASO_SECOND_FACTOR_ROLES", "chairman,vice_chairman,clerk")
+# Roles that need the second factor besides the built-in ones (communes.second_factor
+# ROLES_NEEDING_SECOND_FACTOR: every role that approves, signs, issues, broadcasts or administers).
+XASO_SECOND_FACTOR_ROLES = env_list("XASO_SECOND_FACTOR_ROLES", "")
 
 # --- Throttles of the login and the other guessable steps ---------------------------------------
 # Wrong passwords (django-axes, counted in PostgreSQL): an account locks after

@@ -92,19 +92,26 @@ def make_user(db):
     return factory
 
 
-def host_client(host: str, user=None, *, second_factor: bool = False) -> Client:
-    """A client on ``host``, logged in as ``user``; with ``second_factor``, as if the login had
-    also passed the authenticator-app code (what signing pages ask of chairmen and clerks)."""
+def host_client(host: str, user=None, *, second_factor: bool | None = None) -> Client:
+    """A client on ``host``, logged in as ``user`` as the one login page leaves it: a user who
+    needs the second factor (communes.second_factor) has a session confirmed by the code of a
+    confirmed authenticator app. ``second_factor=True`` confirms it for anyone; ``False`` gives
+    the session of a password alone (what the root middleware refuses)."""
     client = Client(HTTP_HOST=host)
     if user is not None:
         client.force_login(user)
-        if second_factor:
+        from communes.second_factor import requires_second_factor
+
+        user.__dict__.pop("_second_factor_cache", None)
+        if second_factor or (second_factor is None and requires_second_factor(user)):
             from communes.models import TotpDevice
             from communes.second_factor import mark_verified, start_enrolment
             from django.utils import timezone
 
             device = start_enrolment(user)
-            TotpDevice.objects.filter(pk=device.pk, confirmed_at__isnull=True).update(confirmed_at=timezone.now())
+            if not device.confirmed:
+                TotpDevice.objects.filter(pk=device.pk).update(confirmed=True, confirmed_at=timezone.now())
+                device.confirmed = True
             session = client.session
             mark_verified(session, user, device)
             session.save()
