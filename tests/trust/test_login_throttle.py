@@ -169,3 +169,24 @@ def test_second_factor_codes_are_limited_per_address(settings, make_user, tule):
     text = refused.content.decode()
     assert refused.status_code == 429 and vi("Too many attempts") in text and lock_words() in text
     assert date_format(timezone.localtime(timezone.now() + dt.timedelta(minutes=15)), "H:i")[:2] in text
+
+
+def test_password_reset_requests_are_limited_per_address_and_per_e_mail(settings, make_user):
+    settings.XASO_PASSWORD_RESET_ADDRESS_RATE = "4/hour"
+    settings.XASO_PASSWORD_RESET_EMAIL_RATE = "2/hour"
+    make_user("0912000116", email="lan@example.vn")
+
+    def ask(email, address="203.0.113.50"):
+        return Client(HTTP_HOST="tule.localhost", REMOTE_ADDR=address).post("/accounts/password/reset/", {"email": email})
+
+    # Per e-mail address, from any client address, whether an account has it or not.
+    assert [ask("lan@example.vn", f"198.51.100.{n}").status_code for n in range(3)] == [302, 302, 429]
+    assert [ask("nobody@example.vn", f"198.51.100.{n}").status_code for n in range(3)] == [302, 302, 429]
+    sent = len(mail.outbox)
+    # Per client address, whatever the e-mail address.
+    statuses = [ask(f"person{n}@example.vn").status_code for n in range(5)]
+    assert statuses == [302, 302, 302, 302, 429]
+    refused = ask("lan@example.vn", "203.0.113.50")
+    text = refused.content.decode()
+    assert refused.status_code == 429 and lock_words(60) in text and 'value="lan@example.vn"' in text
+    assert len(mail.outbox) == sent + 4
