@@ -36,7 +36,9 @@ def test_seed_demo_is_idempotent_and_usable(db, client_for, in_commune, capsys):
     assert Membership.objects.filter(commune__code="16264").count() == len(Role)
     client = client_for("yentho.localhost")
     assert client.login(username="yentho.chairman", password=DEMO_PASSWORD)
-    home = client.get("/")
+    # The password alone is not enough for a chairman: the authenticator app comes next.
+    assert client.get("/")["Location"].startswith("/accounts/2fa/")
+    home = client_for("yentho.localhost", User.objects.get(username="yentho.chairman")).get("/")
     assert home.status_code == 200 and "Sổ hộ khẩu" not in home.content.decode()
 
     # The supervising unit's token reads the Thanh Hóa communes through the national API.
