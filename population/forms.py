@@ -60,9 +60,11 @@ class RevealedIdFormMixin:
 
     def __init__(self, *args, reader=None, channel=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.is_bound:
+            return  # a sent form shows what was sent; the stored number stays for has_changed()
         self.initial.pop("personal_id", None)
         instance = self.instance
-        if not self.is_bound and instance.pk and instance.personal_id and "personal_id" in self.fields:
+        if instance.pk and instance.personal_id and "personal_id" in self.fields:
             reader = reader or self.reader
             if reader is None:
                 raise ValueError("A form that shows a stored ID number needs its reader.")
