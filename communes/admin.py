@@ -250,7 +250,7 @@ from communes.models import TotpDevice  # noqa: E402
 
 @admin.register(TotpDevice, site=national_admin)
 class TotpDeviceAdmin(admin.ModelAdmin):
-    """No secret is shown; the action resets the user's app (logged and e-mailed)."""
+    """No secret is shown; the action (or deleting a row) resets the user's app (logged and e-mailed)."""
 
     list_display = ["user", "created_at", "confirmed_at", "failed_attempts", "locked_until"]
     search_fields = ["user__username", "user__full_name"]
@@ -264,15 +264,23 @@ class TotpDeviceAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):
-        return False  # a reset goes through the action (log and notice)
+    # Deleting a row is a reset too (logged and told to the official); a user's own deletion
+    # takes the app with it.
+    def delete_model(self, request, obj):
+        self._reset(request, [obj])
 
-    @admin.action(description=_("Reset the selected authenticator apps"))
-    def reset(self, request, queryset):
-        for device in queryset.select_related("user"):
+    def delete_queryset(self, request, queryset):
+        self._reset(request, queryset)
+
+    def _reset(self, request, devices):
+        for device in devices:
             user = device.user
             if reset_second_factor(request, user):
                 self.log_change(request, user, gettext("Authenticator app reset."))
+
+    @admin.action(description=_("Reset the selected authenticator apps"))
+    def reset(self, request, queryset):
+        self._reset(request, queryset.select_related("user"))
         self.message_user(request, _("The selected authenticator apps were reset."))
 
 

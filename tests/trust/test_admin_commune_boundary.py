@@ -142,3 +142,20 @@ def test_reset_by_the_service_refuses_an_unconfirmed_session(db, tule, admin_tul
     with pytest.raises(PermissionError):
         sf.reset_second_factor(request, official)
     assert TotpDevice.objects.filter(user=official).exists()
+
+
+def test_the_installations_operator_resets_any_official_from_a_confirmed_session(
+        db, chairman_yenhoa, make_user, client_for):
+    operator = make_user("van_hanh_reset", is_superuser=True, is_staff=True)
+    device = TotpDevice.objects.get(user=chairman_yenhoa)
+    action = {"action": "reset", "_selected_action": [device.pk]}
+    unconfirmed = client_for("localhost", operator, second_factor=False).post("/admin/communes/totpdevice/", action)
+    assert unconfirmed["Location"].startswith("/accounts/2fa/")
+    assert TotpDevice.objects.filter(user=chairman_yenhoa).exists()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("django.db.transaction.on_commit", lambda func, *a, **k: func())
+        response = client_for("localhost", operator).post("/admin/communes/totpdevice/", action)
+    assert response.status_code == 302
+    assert not TotpDevice.objects.filter(user=chairman_yenhoa).exists()
+    assert [m.to for m in mail.outbox] == [["ha@yenhoa.example"]]
+    assert LogEntry.objects.filter(object_id=str(chairman_yenhoa.pk), user=operator).exists()
