@@ -99,23 +99,28 @@ def host_client(host: str, user=None, *, second_factor: bool | None = None) -> C
     the session of a password alone (what the root middleware refuses)."""
     client = Client(HTTP_HOST=host)
     if user is not None:
-        client.force_login(user)
-        from communes.second_factor import requires_second_factor
-
-        user.__dict__.pop("_second_factor_cache", None)
-        if second_factor or (second_factor is None and requires_second_factor(user)):
-            from communes.models import TotpDevice
-            from communes.second_factor import mark_verified, start_enrolment
-            from django.utils import timezone
-
-            device = start_enrolment(user)
-            if not device.confirmed:
-                TotpDevice.objects.filter(pk=device.pk).update(confirmed=True, confirmed_at=timezone.now())
-                device.confirmed = True
-            session = client.session
-            mark_verified(session, user, device)
-            session.save()
+        log_in(client, user, second_factor=second_factor)
     return client
+
+
+def log_in(client, user, *, second_factor: bool | None = None) -> None:
+    """``client.force_login(user)``, then (see ``host_client``) the second factor's mark."""
+    client.force_login(user)
+    from communes.second_factor import requires_second_factor
+
+    user.__dict__.pop("_second_factor_cache", None)
+    if second_factor or (second_factor is None and requires_second_factor(user)):
+        from communes.models import TotpDevice
+        from communes.second_factor import mark_verified, start_enrolment
+        from django.utils import timezone
+
+        device = start_enrolment(user)
+        if not device.confirmed:
+            TotpDevice.objects.filter(pk=device.pk).update(confirmed=True, confirmed_at=timezone.now())
+            device.confirmed = True
+        session = client.session
+        mark_verified(session, user, device)
+        session.save()
 
 
 @pytest.fixture

@@ -42,7 +42,9 @@ def clerk_client(tule_live):
     user = User.objects.create_user(username="clerk_jobs", password="Mat-khau-2026!")
     Membership.objects.create(user=user, commune=tule_live, role=Role.CLERK)
     client = Client(HTTP_HOST="tule.localhost")
-    client.force_login(user)
+    from tests.conftest import log_in
+
+    log_in(client, user)  # a clerk's session is confirmed by the second factor
     return client
 
 

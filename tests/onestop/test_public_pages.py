@@ -88,7 +88,9 @@ class CommuneClient(Client):
         super().__init__(HTTP_HOST=HOST)
         self.commune = commune
         if user is not None:
-            self.force_login(user)
+            from tests.conftest import log_in
+
+            log_in(self, user)
 
     def request(self, **request):
         try:

@@ -349,7 +349,9 @@ def test_every_check_is_logged(pdfs, trust_demo_ca, tule, make_user):
     api(anonymous(NATIONAL_HOST), b"not a pdf")
     official = make_user("vanthu", roles={tule: [Role.SPECIALIST]})
     logged_in = anonymous(COMMUNE_HOST)
-    logged_in.force_login(official)
+    from tests.conftest import log_in
+
+    log_in(logged_in, official)
     page(logged_in, pdfs["signed"])
 
     api(anonymous(NATIONAL_HOST), pdfs["encrypted"])
