@@ -174,6 +174,14 @@ class CommuneMembershipForm(forms.ModelForm):
         if user is not None and actor is not None and user.pk == actor.pk:
             raise forms.ValidationError(self_grant_message(), code="self_grant")
         commune = self.commune
+        if self.instance.pk and user is not None and commune is not None and self.has_changed() \
+                and not users_of_commune_only(commune).filter(pk=user.pk).exists():
+            granting = cleaned.get("role") != self.initial.get("role") or (
+                cleaned.get("is_active") and not self.initial.get("is_active"))
+            if granting:
+                raise forms.ValidationError(gettext(
+                    "Only the installation's operators change the role of an official who also works elsewhere."
+                ), code="not_commune_only")
         if user and role and commune and not self.instance.pk:
             if Membership.objects.filter(user=user, commune=commune, role=role).exists():
                 raise forms.ValidationError(_("This user already has this role in the commune."))

@@ -159,3 +159,22 @@ def test_the_installations_operator_resets_any_official_from_a_confirmed_session
     assert not TotpDevice.objects.filter(user=chairman_yenhoa).exists()
     assert [m.to for m in mail.outbox] == [["ha@yenhoa.example"]]
     assert LogEntry.objects.filter(object_id=str(chairman_yenhoa.pk), user=operator).exists()
+
+
+def test_the_role_of_an_official_who_also_works_elsewhere_is_not_raised_here(
+        db, tule, admin_tule, chairman_yenhoa, client_for):
+    membership = Membership.objects.create(user=chairman_yenhoa, commune=tule, role=Role.SPECIALIST)
+    client = client_for(HOST, admin_tule)
+    response = client.post(f"/admin/communes/membership/{membership.pk}/change/", {
+        "role": Role.VICE_CHAIRMAN.value, "job_title": "", "is_active": "on",
+    })
+    assert response.status_code == 200
+    membership.refresh_from_db()
+    assert membership.role == "specialist"
+    # Ending it here stays the commune's business.
+    response = client.post(f"/admin/communes/membership/{membership.pk}/change/", {
+        "role": Role.SPECIALIST.value, "job_title": "", "is_active": "",
+    })
+    assert response.status_code == 302
+    membership.refresh_from_db()
+    assert not membership.is_active
