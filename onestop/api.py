@@ -93,9 +93,9 @@ class LookupThrottle(DatabaseRateThrottle):
     rate = "XASO_LOOKUP_RATE"
 
     def allow_request(self, request, view) -> bool:
-        try:
         if not str(settings.XASO_LOOKUP_RATE or "").strip():
             return True  # an empty setting: no limit per address
+        try:
             return super().allow_request(request, view)
         except DatabaseError:
             raise LookupUnavailable from None
