@@ -71,7 +71,9 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 def _digest(scope: str, key: str) -> str:
     secret = str(settings.SECRET_KEY).encode()
-    return hmac.new(secret, f"xaso.throttle:{scope}:{key}".encode(), hashlib.sha256).hexdigest()
+    # A namespace keeps separate counts for installations sharing a database (and for each test).
+    namespace = getattr(settings, "XASO_THROTTLE_NAMESPACE", "")
+    return hmac.new(secret, f"xaso.throttle:{namespace}:{scope}:{key}".encode(), hashlib.sha256).hexdigest()
 
 
 def _table() -> str:

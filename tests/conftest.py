@@ -145,3 +145,6 @@ def _shared_cache_per_test(settings):
     caches = copy.deepcopy(settings.CACHES)
     caches["shared"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:12]}"
     settings.CACHES = caches
+    # Throttle counts are committed in PostgreSQL (live servers, browsers, threads): each test
+    # counts under a namespace of its own, so no count outlives the test that made it.
+    settings.XASO_THROTTLE_NAMESPACE = f"test-{uuid.uuid4().hex[:12]}"
