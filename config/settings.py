@@ -178,6 +178,11 @@ DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/xaso"),
         conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "60")),
+        # A kept connection is tested (SELECT 1) before its first use in each request or task:
+        # after a database restart, a failover or pg_terminate_backend, the dead connection is
+        # replaced instead of failing the request (django-tenants' SET search_path swallows the
+        # error on a dead connection and the query then fails with "cursor already closed").
+        conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", True),
     )
 }
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
@@ -290,22 +295,40 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker that lost the broker retries for ever (None): it must ride out a Redis outage.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Publishing from a request while Redis is down gives up quickly (about half a second): the row
+# is committed, the write answers success and the sweeper sends the message later.
+CELERY_BROKER_CONNECTION_TIMEOUT = float(env("CELERY_BROKER_CONNECTION_TIMEOUT", "2"))
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", "celery")
+# Beat runs the sweeper this often (lost messages, dead workers, timed waits).
+XASO_SWEEP_SECONDS = float(env("XASO_SWEEP_SECONDS", "10"))
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stale-jobs": {"task": "jobs.sweep", "schedule": float(env("XASO_SWEEP_SECONDS", "30"))},
+    "sweep-stale-jobs": {"task": "jobs.sweep", "schedule": XASO_SWEEP_SECONDS},
     "worker-heartbeat": {"task": "jobs.heartbeat", "schedule": 30.0},
     # Every morning, officials are reminded of the documents due soon or overdue in their hands.
     "document-reminders": {"task": "documents.send_reminders", "schedule": crontab(hour=7, minute=0)},
     # The radio's playlists of the coming slots are built ahead of time, and missing audio rendered.
     "radio-playlists": {"task": "broadcasting.prepare_playlists", "schedule": crontab(minute="*/15")},
 }
-# Durable jobs: lease length and retry backoff (seconds).
-XASO_JOB_LEASE_SECONDS = int(env("XASO_JOB_LEASE_SECONDS", "60"))
+# Durable jobs: lease length and retry backoff (seconds). The lease is renewed every third of
+# its length while a job runs; a job whose worker died is taken over within lease + sweep
+# (see jobs/services.py for the figures).
+XASO_JOB_LEASE_SECONDS = int(env("XASO_JOB_LEASE_SECONDS", "30"))
 XASO_JOB_MAX_ATTEMPTS = int(env("XASO_JOB_MAX_ATTEMPTS", "5"))
 XASO_JOB_BACKOFF_BASE = float(env("XASO_JOB_BACKOFF_BASE", "5"))
 # A queued job whose message is older than this is sent again by the sweeper (lost message).
 XASO_JOB_ENQUEUE_GRACE_SECONDS = float(env("XASO_JOB_ENQUEUE_GRACE_SECONDS", "60"))
+# Sooner than that when the broker can be read: a queued job older than this whose message is
+# neither in the broker's queue nor delivered to a worker (unacked) is sent again. 0 turns the
+# broker check off (then only the grace above applies).
+XASO_JOB_LOST_MESSAGE_SECONDS = float(env("XASO_JOB_LOST_MESSAGE_SECONDS", "10"))
+# The broker check reads at most this many waiting messages; a longer queue is a backlog, not
+# a loss, and its jobs wait for the grace above.
+XASO_JOB_BROKER_SCAN_LIMIT = int(env("XASO_JOB_BROKER_SCAN_LIMIT", "5000"))
 # Workers write their heartbeat (public schema) this often.
 XASO_WORKER_HEARTBEAT_SECONDS = float(env("XASO_WORKER_HEARTBEAT_SECONDS", "30"))
 

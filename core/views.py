@@ -35,7 +35,10 @@ def _check_redis() -> dict:
 def _check_worker() -> dict:
     from jobs.heartbeat import last_worker_heartbeat
 
-    seen = last_worker_heartbeat()
+    try:
+        seen = last_worker_heartbeat()
+    except Exception as exc:  # the heartbeats live in PostgreSQL: report, never raise
+        return {"ok": False, "last_seen": None, "error": str(exc)[:200]}
     if seen is None:
         return {"ok": False, "last_seen": None}
     age = time.time() - seen.timestamp()
@@ -54,15 +57,25 @@ def _check_migrations() -> dict:
         return {"ok": False, "error": str(exc)[:200]}
 
 
+def _guarded(check) -> dict:
+    try:
+        return check()
+    except Exception as exc:  # a check that raises is a failed check, never a 500
+        return {"ok": False, "error": str(exc)[:200]}
+
+
 def healthz(request):
+    """200 when every check passes, else 503; always this JSON body, whatever is down."""
     checks = {
-        "database": _check_database(),
-        "redis": _check_redis(),
-        "worker": _check_worker(),
-        "migrations": _check_migrations(),
+        "database": _guarded(_check_database),
+        "redis": _guarded(_check_redis),
+        "worker": _guarded(_check_worker),
+        "migrations": _guarded(_check_migrations),
     }
     ok = all(c["ok"] for c in checks.values())
-    return JsonResponse({"status": "ok" if ok else "error", "checks": checks}, status=200 if ok else 503)
+    failed = [name for name, check in checks.items() if not check["ok"]]
+    return JsonResponse({"status": "ok" if ok else "error", "failed": failed, "checks": checks},
+                        status=200 if ok else 503)
 
 
 def page_not_found(request, exception=None):

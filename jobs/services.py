@@ -17,13 +17,15 @@ Rules (see DESIGN.md, "Durable jobs"):
 """
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import os
 import socket
 import threading
 import uuid
-from datetime import timedelta
-from functools import partial
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -58,9 +60,36 @@ def _send(schema_name: str, label: str, pk, countdown: float | None = None) -> N
     run_job.apply_async(args=[schema_name, label, pk], countdown=countdown)
 
 
+class JobMessage:
+    """The call, after the commit, that sends one job's message; it never raises.
+
+    The row is committed before this runs, so the write has succeeded: a broker that is down
+    (or slow, or refusing) must not turn it into an error for the person who made it. The
+    failure is logged and the sweeper sends the message once the broker answers again.
+
+    A named callable, not a ``functools.partial``: Django logs a robust callback that raised
+    under its ``__qualname__``, and a partial has none, so the logging itself raised an
+    ``AttributeError`` into the request (writes answered 500 while their rows were saved).
+    """
+
+    def __init__(self, schema_name: str, label: str, pk, countdown: float | None = None):
+        self.args = (schema_name, label, pk, countdown)
+        self.__qualname__ = f"{type(self).__qualname__}({label}:{pk})"
+
+    def __call__(self) -> None:
+        try:
+            _send(*self.args)
+        except Exception as exc:  # noqa: BLE001 - the row is the truth; the sweeper re-sends
+            schema_name, label, pk, _countdown = self.args
+            logger.warning("Job %s:%s in %s saved, its message not sent (%s); the sweeper will send it",
+                           label, pk, schema_name, exc)
+
+    def __repr__(self) -> str:
+        return f"<{self.__qualname__}>"
+
+
 def _send_on_commit(schema_name: str, label: str, pk, countdown: float | None = None) -> None:
-    # robust: a broker that is down must not undo the committed row; the sweeper re-sends.
-    transaction.on_commit(partial(_send, schema_name, label, pk, countdown), robust=True)
+    transaction.on_commit(JobMessage(schema_name, label, pk, countdown), robust=True)
 
 
 def _current_schema() -> str:
@@ -301,34 +330,130 @@ def execute(model, pk, schema_name: str, worker_id: str | None = None) -> str:
 
 # --- the sweeper ---------------------------------------------------------------------------
 
-def sweep_schema(*, grace_seconds: float | None = None, now=None) -> dict:
+@dataclass(frozen=True)
+class SweepWindows:
+    """When the sweeper re-sends a job's message (times are thresholds on ``last_enqueued_at``)."""
+
+    now: datetime
+    stale: datetime  # older than the grace: re-sent whatever the broker holds
+    lost: datetime  # older than the lost-message delay: re-sent if the broker does not hold it
+    running: datetime  # a running job under an expired lease, sent at least this long ago
+
+    @classmethod
+    def at(cls, now=None, grace_seconds: float | None = None) -> "SweepWindows":
+        now = now or timezone.now()
+        grace = settings.XASO_JOB_ENQUEUE_GRACE_SECONDS if grace_seconds is None else grace_seconds
+        lost = float(settings.XASO_JOB_LOST_MESSAGE_SECONDS)
+        lost = min(lost, grace) if lost > 0 else grace
+        return cls(now=now, stale=now - timedelta(seconds=grace), lost=now - timedelta(seconds=lost),
+                   running=now - timedelta(seconds=lost))
+
+
+def _job_in_message(raw) -> tuple[str, str, str] | None:
+    """(schema, model label, id) of a ``jobs.run`` message as kombu keeps it in Redis."""
+    try:
+        message = json.loads(raw)
+        if isinstance(message, list):  # an unacked entry: [message, exchange, routing key]
+            message = message[0]
+        if (message.get("headers") or {}).get("task") != "jobs.run":
+            return None
+        body = message["body"]
+        if (message.get("properties") or {}).get("body_encoding") == "base64":
+            body = base64.b64decode(body)
+        schema_name, label, pk = json.loads(body)[0][:3]
+        return str(schema_name), str(label), str(pk)
+    except Exception:  # noqa: BLE001 - another application's message, or a damaged one
+        return None
+
+
+def messages_in_broker() -> set[tuple[str, str, str]] | None:
+    """The jobs whose message the broker holds: waiting in the jobs queue, or delivered to a
+    worker and not yet acknowledged (which includes messages with a countdown).
+
+    ``None`` when it cannot tell: the broker is not Redis or does not answer, the check is
+    turned off, or the queue is longer than ``XASO_JOB_BROKER_SCAN_LIMIT`` (a backlog, not a
+    loss). Then only the grace period decides.
+    """
+    from config.celery import app
+
+    url = str(app.conf.broker_url or "")
+    limit = int(settings.XASO_JOB_BROKER_SCAN_LIMIT)
+    if settings.XASO_JOB_LOST_MESSAGE_SECONDS <= 0 or not url.startswith(("redis://", "rediss://")):
+        return None
+    import redis
+
+    queue = app.conf.task_default_queue
+    # kombu keeps a queue's priorities in sibling lists: name, name\x06\x163, \x06\x166, \x06\x169
+    keys = [queue] + [f"{queue}\x06\x16{step}" for step in (3, 6, 9)]
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        try:
+            with client.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.llen(key)
+                pipe.hlen("unacked")
+                *lengths, unacked = pipe.execute()
+            if sum(lengths) + unacked > limit:
+                return None
+            with client.pipeline(transaction=True) as pipe:  # one snapshot of queue and unacked
+                for key in keys:
+                    pipe.lrange(key, 0, limit)
+                pipe.hvals("unacked")
+                *waiting, delivered = pipe.execute()
+        finally:
+            client.close()
+    except Exception as exc:  # noqa: BLE001 - Redis down: it cannot tell
+        logger.info("The sweeper could not read the broker (%s); the grace period decides", exc)
+        return None
+    found = set()
+    for raw in [item for items in waiting for item in items] + list(delivered):
+        job = _job_in_message(raw)
+        if job is not None:
+            found.add(job)
+    return found
+
+
+def sweep_schema(*, grace_seconds: float | None = None, now=None,
+                 in_broker: set[tuple[str, str, str]] | None = None) -> dict:
     """Re-send what needs a message in the current schema.
 
-    * queued and due, last sent longer ago than the grace period (message lost: Redis flushed);
-    * running under an expired lease (the worker died); failed when it used its attempts;
+    * queued and due, last sent longer ago than the grace period (message lost: Redis flushed),
+      or longer ago than the lost-message delay when ``in_broker`` (``messages_in_broker``)
+      shows that the broker does not hold its message;
+    * running under an expired lease (the worker died), last sent longer ago than the
+      lost-message delay; failed when it used its attempts;
     * waiting whose ``run_after`` passed (a timed wait).
     One SELECT per job model when there is nothing to do.
     """
-    grace = settings.XASO_JOB_ENQUEUE_GRACE_SECONDS if grace_seconds is None else grace_seconds
-    now = now or timezone.now()
-    stale = now - timedelta(seconds=grace)
+    windows = SweepWindows.at(now, grace_seconds)
+    now = windows.now
     counts = {"requeued": 0, "woken": 0, "failed": 0}
     schema = connection.schema_name
-    not_recent = Q(last_enqueued_at__isnull=True) | Q(last_enqueued_at__lte=stale)
+    queued_since = windows.stale if in_broker is None else windows.lost
+    not_recent = Q(last_enqueued_at__isnull=True) | Q(last_enqueued_at__lte=queued_since)
+    run_not_recent = Q(last_enqueued_at__isnull=True) | Q(last_enqueued_at__lte=windows.running)
     for model in registry.models():
         label = registry.label_for(model)
         rows = list(
             model.objects.filter(
                 Q(state=JobState.WAITING, run_after__lte=now)
                 | (Q(state=JobState.QUEUED, run_after__lte=now) & not_recent)
-                | (Q(state=JobState.RUNNING, lease_expires_at__lt=now) & not_recent)
-            ).order_by().values_list("pk", "state", "attempts", "max_attempts")[:SWEEP_BATCH]
+                | (Q(state=JobState.RUNNING, lease_expires_at__lt=now) & run_not_recent)
+            ).order_by().values_list("pk", "state", "attempts", "max_attempts", "last_enqueued_at")[:SWEEP_BATCH]
         )
+        if in_broker is not None:
+            # Between the lost-message delay and the grace: only what the broker does not hold.
+            rows = [
+                row for row in rows
+                if row[1] != JobState.QUEUED or row[4] is None or row[4] <= windows.stale
+                or (schema, label, str(row[0])) not in in_broker
+            ]
         if not rows:
             continue
-        waiting = [pk for pk, state, _a, _m in rows if state == JobState.WAITING]
-        exhausted = [pk for pk, state, a, m in rows if state == JobState.RUNNING and a >= m]
-        resend = [pk for pk, state, a, m in rows if state == JobState.QUEUED or (state == JobState.RUNNING and a < m)]
+        waiting = [pk for pk, state, _a, _m, _e in rows if state == JobState.WAITING]
+        exhausted = [pk for pk, state, a, m, _e in rows if state == JobState.RUNNING and a >= m]
+        resend = [pk for pk, state, a, m, _e in rows
+                  if state == JobState.QUEUED or (state == JobState.RUNNING and a < m)]
         send: list = []
         if waiting:
             qs = model.objects.filter(pk__in=waiting, state=JobState.WAITING, run_after__lte=now)
@@ -359,21 +484,24 @@ def _due_condition() -> str:
     """The WHERE clause of ``sweep_schema`` in SQL, for the cross-schema probe."""
     return (
         "(state = 'waiting' AND run_after <= %(now)s)"
-        " OR (state IN ('queued', 'running')"
-        "     AND (state = 'queued' AND run_after <= %(now)s OR state = 'running' AND lease_expires_at < %(now)s)"
-        "     AND (last_enqueued_at IS NULL OR last_enqueued_at <= %(stale)s))"
+        " OR (state = 'queued' AND run_after <= %(now)s"
+        "     AND (last_enqueued_at IS NULL OR last_enqueued_at <= %(queued_since)s))"
+        " OR (state = 'running' AND lease_expires_at < %(now)s"
+        "     AND (last_enqueued_at IS NULL OR last_enqueued_at <= %(running_since)s))"
     )
 
 
-def schemas_with_due_jobs(schema_names: list[str], *, grace_seconds: float | None = None, now=None) -> set[str]:
-    """Which of these schemas hold a job that ``sweep_schema`` would act on.
+def schemas_with_due_jobs(schema_names: list[str], *, grace_seconds: float | None = None, now=None,
+                          check_broker: bool = False) -> set[str]:
+    """Which of these schemas hold a job that ``sweep_schema`` would act on (with
+    ``check_broker``: or might, once it compares with what the broker holds).
 
     One read-only statement per batch of schemas (a UNION ALL of indexed ``EXISTS`` probes), so
     a sweep over thousands of communes costs a handful of round trips, not one per commune.
     """
-    grace = settings.XASO_JOB_ENQUEUE_GRACE_SECONDS if grace_seconds is None else grace_seconds
-    now = now or timezone.now()
-    params = {"now": now, "stale": now - timedelta(seconds=grace)}
+    windows = SweepWindows.at(now, grace_seconds)
+    params = {"now": windows.now, "queued_since": windows.lost if check_broker else windows.stale,
+              "running_since": windows.running}
     tables = [model._meta.db_table for model in registry.models()]
     found: set[str] = set()
     if not tables:
@@ -395,15 +523,18 @@ def schemas_with_due_jobs(schema_names: list[str], *, grace_seconds: float | Non
     return found
 
 
-def sweep_all(*, grace_seconds: float | None = None, probe: bool = True) -> dict:
+def sweep_all(*, grace_seconds: float | None = None, probe: bool = True, check_broker: bool = True) -> dict:
     """Sweep every commune schema that has something due.
 
-    A batched probe (``schemas_with_due_jobs``) first finds the schemas with due jobs; only those
-    are swept. ``probe=False`` visits every schema (one query per job model each), the old way,
-    kept for the benchmark and as a fallback when the probe fails.
+    The broker is read first (``messages_in_broker``, one snapshot for all schemas), so that a
+    message lost in Redis is re-sent after ``XASO_JOB_LOST_MESSAGE_SECONDS`` rather than after the
+    whole grace period. A batched probe (``schemas_with_due_jobs``) then finds the schemas with
+    due jobs; only those are swept. ``probe=False`` visits every schema (one query per job model
+    each), the old way, kept for the benchmark and as a fallback when the probe fails.
     """
     from communes.models import Commune
 
+    in_broker = messages_in_broker() if check_broker else None
     totals = {"schemas": 0, "requeued": 0, "woken": 0, "failed": 0}
     schemas = list(
         Commune.objects.exclude(schema_name=get_public_schema_name()).values_list("schema_name", flat=True)
@@ -411,14 +542,14 @@ def sweep_all(*, grace_seconds: float | None = None, probe: bool = True) -> dict
     totals["schemas"] = len(schemas)
     if probe:
         try:
-            due = schemas_with_due_jobs(schemas, grace_seconds=grace_seconds)
+            due = schemas_with_due_jobs(schemas, grace_seconds=grace_seconds, check_broker=in_broker is not None)
             schemas = [name for name in schemas if name in due]
         except Exception:  # a schema missing a table, say: fall back to visiting every schema
             logger.exception("The sweep probe failed; visiting every schema")
     for schema_name in schemas:
         try:
             with schema_context(schema_name):
-                counts = sweep_schema(grace_seconds=grace_seconds)
+                counts = sweep_schema(grace_seconds=grace_seconds, in_broker=in_broker)
         except Exception:  # one broken schema must not stop the others
             logger.exception("Sweeping schema %s failed", schema_name)
             continue
