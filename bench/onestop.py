@@ -8,7 +8,8 @@ Creates a scratch database (``xaso_bench_onestop``) with one commune, starts gun
 
 * baseline: ``GET /bench/minimal/``, a Django view that returns "ok" through the whole
   middleware stack (host routing to the commune's schema, sessions, language);
-* intake: ``POST /api/v1/onestop/dossiers/`` by a one-stop officer's token, a certified copy
+* intake: ``POST /api/v1/onestop/dossiers/`` by a one-stop officer in a session confirmed by the
+  second factor (logged in through the login and code pages, as in a browser), a certified copy
   (CT-01) received at once: the dossier code drawn under a row lock, the appointment from the
   working-day calendar, the checklist, form 1 rendered as a PDF (two QR codes and the VietQR)
   and written to storage, the SMS and e-mail jobs queued;
@@ -30,6 +31,36 @@ from _scratch import free_port, scratch_database, start_gunicorn, summary
 
 SCRATCH = "xaso_bench_onestop"
 HOST = "tule.bench.test"
+
+
+OFFICER_PASSWORD = "Bench-mat-khau-2026!"
+
+
+def log_in(base: str, headers: dict, officer) -> tuple[dict, str]:
+    """Log the officer in through the login page and the authenticator-app page (enrolling the
+    app the first time, as an official does), and return the session's cookies and CSRF token."""
+    import re
+
+    import pyotp
+    from django.db import connection
+
+    from communes.second_factor import device_for, device_secret
+
+    session = requests.Session()
+    page = session.get(f"{base}/accounts/login/", headers=headers, timeout=30)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    session.post(f"{base}/accounts/login/", headers={**headers, "Referer": f"{base}/accounts/login/"}, timeout=30,
+                 data={"csrfmiddlewaretoken": token, "username": officer.username, "password": OFFICER_PASSWORD})
+    page = session.get(f"{base}/accounts/2fa/", headers=headers, timeout=30)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    code = pyotp.TOTP(device_secret(device_for(officer))).now()
+    connection.close()
+    answer = session.post(f"{base}/accounts/2fa/", headers={**headers, "Referer": f"{base}/accounts/2fa/"},
+                          timeout=30, data={"csrfmiddlewaretoken": token, "code": code}, allow_redirects=False)
+    if answer.status_code != 302 or "/accounts/" in answer.headers.get("Location", "/accounts/"):
+        raise SystemExit(f"The officer could not log in: {answer.status_code} {answer.headers.get('Location')}")
+    cookies = session.cookies.get_dict()
+    return cookies, cookies["csrftoken"]
 
 
 def drive(name: str, make_request, *, clients: int, seconds: float) -> dict:
@@ -81,7 +112,6 @@ def run(url: str, options) -> None:
 
     from django.db import connection
     from django_tenants.utils import schema_context
-    from rest_framework.authtoken.models import Token
 
     from communes.models import Membership, Role, User
     from communes.services import create_commune, load_administrative_units
@@ -91,7 +121,8 @@ def run(url: str, options) -> None:
     commune, _seconds = create_commune(code="04630", name="Tú Lệ", domain=HOST, province_code="15")
     officer = User.objects.create_user("bench_officer", password="x", full_name="Lường Thị Thu")
     Membership.objects.create(user=officer, commune=commune, role=Role.ONESTOP_OFFICER)
-    token = Token.objects.create(user=officer).key
+    officer.set_password(OFFICER_PASSWORD)
+    officer.save(update_fields=["password"])
     with schema_context(commune.schema_name):
         procedure = Procedure.objects.get(code="CT-01", is_current=True)
         checklist = {str(r.pk): True for r in procedure.requirements.filter(required=True)}
@@ -103,14 +134,15 @@ def run(url: str, options) -> None:
         try:
             base = f"http://127.0.0.1:{port}"
             headers = {"Host": HOST}
-            api_headers = {**headers, "Authorization": f"Token {token}"}
+            cookies, csrf = log_in(base, headers, officer)
+            api_headers = {**headers, "X-CSRFToken": csrf, "Referer": f"{base}/"}
             codes: list[str] = []
 
             def baseline(session):
                 return session.get(f"{base}/bench/minimal/", headers=headers, timeout=30)
 
             def intake(session):
-                response = session.post(f"{base}/api/v1/onestop/dossiers/", headers=api_headers, timeout=60, json={
+                response = session.post(f"{base}/api/v1/onestop/dossiers/", headers=api_headers, cookies=cookies, timeout=60, json={
                     "procedure": "CT-01", "applicant_name": "Lò Thị Duyên", "applicant_phone": "0912345678",
                     "checklist": checklist, "page_count": 3, "copy_count": 2, "submit_token": str(uuid.uuid4()),
                 })

@@ -1,3 +1,5 @@
+import os
+
 from django.core.management.base import BaseCommand
 
 from communes.demo import DEMO_COMMUNES, DEMO_PASSWORD, DEMO_PIN, seed
@@ -11,18 +13,20 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         result = seed(out=self.stdout.write, households=options["households"])
+        port = os.environ.get("PORT", "8000")
         self.stdout.write(self.style.SUCCESS("Demo ready. Logins (password: %s):" % DEMO_PASSWORD))
-        self.stdout.write("  national admin:      admin            http://localhost:8000/admin/")
+        self.stdout.write(f"  national admin:      admin            http://localhost:{port}/admin/")
         for spec in DEMO_COMMUNES:
             self.stdout.write(
-                f"  {spec.name:<10} officials: {spec.slug}.<role>  http://{spec.slug}.localhost:8000/"
+                f"  {spec.name:<10} officials: {spec.slug}.<role>  http://{spec.slug}.localhost:{port}/"
             )
         self.stdout.write("  roles: chairman, vice_chairman, clerk, onestop_officer, specialist, radio_operator,")
         self.stdout.write("         health_staff, school_staff, producer, tech_team, commune_admin")
         self.stdout.write(f"  signing PIN of the demo certificates (demo CA, not for real use): {DEMO_PIN}")
-        self.stdout.write("  chairmen, vice-chairmen and clerks add an authenticator app (TOTP) at their first login")
+        self.stdout.write("  every official except producers and the tech team, and the national admin, add an")
+        self.stdout.write("  authenticator app (TOTP) at their first login: the page shows its QR code and secret")
         self.stdout.write("  a citizen (one-stop dossiers online, on every commune host): congdan")
         self.stdout.write(f"  province of Thanh Hóa (API): thanhhoa.staff  token {result['token']}")
         self.stdout.write(
-            f"    curl -H 'Authorization: Token {result['token']}' http://localhost:8000/api/v1/communes/"
+            f"    curl -H 'Authorization: Token {result['token']}' http://localhost:{port}/api/v1/communes/"
         )
