@@ -14,6 +14,30 @@ Rules (see DESIGN.md, "Durable jobs"):
 * ``complete`` and ``fail_or_retry`` are conditional on ``lease_owner`` being this worker, so a
   result is committed once.
 * Times are the workers' clocks (keep them synchronised with NTP).
+* Sending a message never raises into the caller (``JobMessage``): the row is committed, so the
+  write succeeded; while Redis is down the message is sent later by the sweeper.
+
+Recovery (the sweeper runs every ``XASO_SWEEP_SECONDS`` = 10 s, from beat):
+
+* A message lost in Redis (flushed, restarted without persistence, or never sent because Redis
+  was down): the sweeper reads the jobs queue and the unacked set (``messages_in_broker``, one
+  snapshot per sweep) and re-sends a queued job whose message is in neither once it is
+  ``XASO_JOB_LOST_MESSAGE_SECONDS`` = 10 s old: within 10–20 s, plus the run. Waiting 10 s
+  keeps a message that is between the commit and the broker, or between the queue and the
+  unacked set, from being duplicated; a duplicate would be harmless anyway (the claim is one
+  conditional UPDATE, the second message finds nothing to claim). When the broker cannot be
+  read, or holds more than ``XASO_JOB_BROKER_SCAN_LIMIT`` messages (a backlog, not a loss), only
+  ``XASO_JOB_ENQUEUE_GRACE_SECONDS`` = 60 s applies, as before.
+* A worker that died (kill -9, out of memory, the machine): its lease
+  (``XASO_JOB_LEASE_SECONDS`` = 30 s, renewed every 10 s while the job runs) expires 20–30 s
+  after the last renewal; the next sweep re-sends the job: 20–40 s, plus the start of a worker
+  and the rest of the run. Its message stays in Redis's unacked set until the visibility
+  timeout (1 hour), so the lease, not the broker, decides here. A shorter lease would let a
+  database pause of a few seconds hand a running job to a second worker (harmless for the
+  result, committed once, and for outside calls, made with the idempotency key, but wasted
+  work); three renewals per lease tolerate two failed ones.
+* Before (lease 60 s, grace 60 s, sweep 30 s) both took 68–96 s. Measured figures:
+  bench/README.md (``bench/recovery.py``).
 """
 from __future__ import annotations
 
