@@ -69,6 +69,11 @@ if not XASO_DEVELOPMENT:
             "python -c 'import secrets; print(secrets.token_urlsafe(50))'. On a development machine, "
             "bin/demo or bin/test writes a random key to .xaso-local.env; or set DJANGO_DEBUG=1."
         )
+# Secrets at rest (authenticator seeds, per-commune secrets) have a keyring of their own, not
+# SECRET_KEY (see core.secrets): comma-separated, the first key encrypts, all of them decrypt.
+# Without it, a random key kept in XASO_SECRETS_KEY_FILE (out of git) serves a developer machine.
+XASO_SECRETS_KEYS = env_list("XASO_SECRETS_KEYS", "")
+XASO_SECRETS_KEY_FILE = Path(env("XASO_SECRETS_KEY_FILE", str(BASE_DIR / ".xaso-secrets")))
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "*")
 
 # Hosts that serve the national (public-schema) site: provinces, communes, supervising-unit API.
@@ -484,6 +489,7 @@ XASO_DOSSIER_MAX_FILES = int(env("XASO_DOSSIER_MAX_FILES", "30"))
 # phones per (dossier code, address) in an hour, and wrong phones per address (onestop.selectors).
 XASO_LOOKUP_RATE = env("XASO_LOOKUP_RATE", "20/hour")
 XASO_LOOKUP_MAX_FAILURES = int(env("XASO_LOOKUP_MAX_FAILURES", "5"))
+XASO_LOOKUP_FAILURE_RATE = env("XASO_LOOKUP_FAILURE_RATE", "30/day")
 # Bank payment notifications: the shared secret of the HMAC-SHA256 signature (empty: refused).
 XASO_BANK_WEBHOOK_SECRET = env("XASO_BANK_WEBHOOK_SECRET", "")
 # Addresses in e-mails, SMS and printed forms (never taken from the request's Host): the scheme
@@ -545,4 +551,3 @@ XASO_RADIO_UPLOAD_MAX_SECONDS = int(env("XASO_RADIO_UPLOAD_MAX_SECONDS", "1800")
 XASO_RADIO_UPLOAD_INLINE_SECONDS = int(env("XASO_RADIO_UPLOAD_INLINE_SECONDS", "300"))
 # An emergency broadcast interrupts for at least this long (or its audio × repeats, if longer).
 XASO_RADIO_EMERGENCY_MINUTES = int(env("XASO_RADIO_EMERGENCY_MINUTES", "30"))
-XASO_LOOKUP_FAILURE_RATE = env("XASO_LOOKUP_FAILURE_RATE", "30/day")
