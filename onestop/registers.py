@@ -23,20 +23,21 @@ from workcalendar.services import to_local
 
 TITLE = "SỔ THEO DÕI HỒ SƠ"
 
-# (key of the row, heading of the column, relative width)
+# (key of the row, heading of the column, relative width). The code column holds a whole
+# dossier code (``000.00.X04630-261207-0001``) on one line at the register's 9.5 pt.
 COLUMNS: list[tuple[str, str, float]] = [
     ("stt", "STT", 0.65),
-    ("code", "Mã hồ sơ", 1.9),
-    ("procedure", "Tên thủ tục hành chính", 2.4),
+    ("code", "Mã hồ sơ", 2.8),
+    ("procedure", "Tên thủ tục hành chính", 2.1),
     ("applicant", "Tên cá nhân, tổ chức", 1.6),
-    ("address", "Địa chỉ", 1.5),
+    ("address", "Địa chỉ", 1.3),
     ("received_at", "Ngày, giờ nhận hồ sơ", 1.2),
     ("appointment", "Ngày, giờ hẹn trả kết quả", 1.3),
     ("transferred", "Chuyển hồ sơ đến bộ phận giải quyết", 1.6),
     ("result_date", "Ngày có kết quả", 1.2),
     ("returned", "Ngày trả kết quả", 1.2),
     ("status", "Trước hạn / Đúng hạn / Quá hạn", 1.1),
-    ("notes", "Ghi chú", 1.7),
+    ("notes", "Ghi chú", 1.3),
 ]
 KEYS = [key for key, _heading, _width in COLUMNS]
 HEADINGS = [heading for _key, heading, _width in COLUMNS]
