@@ -303,6 +303,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A worker that lost the broker retries for ever (None): it must ride out a Redis outage.
 CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Celery's consumer with a guard for celery 5.7.0's clean-up of a lost connection (see there).
+CELERY_WORKER_CONSUMER = "config.celery:Consumer"
 # Publishing from a request while Redis is down gives up quickly (about half a second): the row
 # is committed, the write answers success and the sweeper sends the message later.
 CELERY_BROKER_CONNECTION_TIMEOUT = float(env("CELERY_BROKER_CONNECTION_TIMEOUT", "2"))
