@@ -41,8 +41,10 @@ BULLETIN = ("Ủy ban nhân dân xã Tú Lệ thông báo: từ ngày 12/3 đế
 
 
 def captured(callbacks) -> list:
-    """The job messages among on-commit callbacks (``jobs.services._send`` partials)."""
-    return [c for c in callbacks if getattr(c, "func", None) and c.func.__name__ == "_send"]
+    """The job messages among on-commit callbacks (``jobs.services.JobMessage``)."""
+    from jobs.services import JobMessage
+
+    return [c for c in callbacks if isinstance(c, JobMessage)]
 
 
 # --- requests, without a worker ------------------------------------------------------------
