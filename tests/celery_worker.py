@@ -212,8 +212,14 @@ def _reset_producers(app) -> None:
 
 
 class WorkerProcess:
-    def __init__(self, env: dict, queue: str):
+    """A Celery worker subprocess on ``queue``, started with ``flags`` (by default the options the
+    suite's workers use)."""
+
+    FLAGS = ("--without-mingle", "--without-gossip", "--without-heartbeat")
+
+    def __init__(self, env: dict, queue: str, flags=None):
         self.env, self.queue = env, queue
+        self.flags = list(self.FLAGS if flags is None else flags)
         self.proc: subprocess.Popen | None = None
         self.name = ""
         self.log = tempfile.NamedTemporaryFile(prefix="xaso-worker-", suffix=".log", delete=False)
@@ -224,8 +230,7 @@ class WorkerProcess:
         prefix = f"jobs-test-{uuid.uuid4().hex[:8]}"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "prefork", "-c", "2",
-             "--without-mingle", "--without-gossip", "--without-heartbeat", "-Q", self.queue,
-             "-n", f"{prefix}@%h", "-l", "INFO"],
+             *self.flags, "-Q", self.queue, "-n", f"{prefix}@%h", "-l", "INFO"],
             cwd=BASE_DIR, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
         )
 
@@ -240,7 +245,7 @@ class WorkerProcess:
         return self
 
     def output(self) -> str:
-        return Path(self.log.name).read_text(errors="replace")[-5000:]
+        return Path(self.log.name).read_text(errors="replace")[-8000:]
 
     @property
     def running(self) -> bool:

@@ -6,36 +6,23 @@ A threaded WSGI server serves the test database; the rows the browser needs are 
 from __future__ import annotations
 
 import datetime
-import shutil
-import threading
 
 import pytest
-from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
-from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.db import connection
 from django_tenants.utils import schema_context
 
 from communes.models import Commune, Membership, Role, User
-from config.wsgi import application
+from tests.browser import browser, live_server, require_chromium  # noqa: F401  (browser: a fixture)
 
 # Also tells pytest-django that this module needs the test database.
 pytestmark = pytest.mark.django_db
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "Mat-khau-2026!"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-class QuietHandler(WSGIRequestHandler):
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture(scope="module")
 def site(django_db_setup, django_db_blocker):
-    if not shutil.which("chromium"):
-        pytest.fail("Chromium is missing: bin/test installs Debian's chromium package")
+    require_chromium()
     with django_db_blocker.unblock():
         assert connection.settings_dict["NAME"].startswith("test_")
         from population.models import Household, Resident, Village
@@ -50,56 +37,22 @@ def site(django_db_setup, django_db_blocker):
                 household=household, full_name="Nguyễn Văn An", birth_date=datetime.date(1990, 5, 17),
                 sex="male", ethnicity="01", personal_id="015090123456", relation="head",
             )
-        connection.set_schema_to_public()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
-            before = {row[0] for row in cursor.fetchall()}
-        server = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=False)
-        server.set_app(StaticFilesHandler(application))
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield {"port": server.server_address[1], "resident": resident}
-        finally:
-            server.shutdown()
-            server.server_close()
-            with schema_context(tule.schema_name):
-                Resident.objects.filter(pk=resident.pk).delete()
-                Household.objects.filter(pk=household.pk).delete()
-                Village.objects.filter(pk=village.pk).delete()
-                from population.models import AccessLog
+        with live_server() as port:
+            try:
+                yield {"port": port, "resident": resident}
+            finally:
+                with schema_context(tule.schema_name):
+                    Resident.objects.filter(pk=resident.pk).delete()
+                    Household.objects.filter(pk=household.pk).delete()
+                    Village.objects.filter(pk=village.pk).delete()
+                    from population.models import AccessLog
 
-                AccessLog.objects.filter(username="browser_specialist").delete()
-            connection.set_schema_to_public()
-            from django.contrib.sessions.models import Session
+                    AccessLog.objects.filter(username="browser_specialist").delete()
+                connection.set_schema_to_public()
+                from django.contrib.sessions.models import Session
 
-            Session.objects.all().delete()
-            User.objects.filter(pk=user.pk).delete()  # memberships go with it
-            # A request thread still held by the browser's keep-alive never closes its connection.
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND pid <> pg_backend_pid() AND NOT pid = ANY(%s)",
-                    [sorted(before)],
-                )
-
-
-@pytest.fixture(scope="module")
-def browser():
-    import os
-
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop on this thread; Django's ORM calls made by the
-    # fixtures meanwhile are still plain synchronous calls.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            yield instance
-            instance.close()
-    finally:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+                Session.objects.all().delete()
+                User.objects.filter(pk=user.pk).delete()  # memberships go with it
 
 
 @pytest.fixture

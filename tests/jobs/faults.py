@@ -12,15 +12,13 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import uuid
-from pathlib import Path
 
 import pytest
 import redis
 
-from tests.celery_worker import BASE_DIR, WorkerProcess, _reset_producers
+from tests.celery_worker import WorkerProcess, _reset_producers
 from tests.jobs.helpers import wait_for
 
 
@@ -92,33 +90,10 @@ class FaultWorker(WorkerProcess):
     usual ``--without-*`` options."""
 
     def __init__(self, env: dict, queue: str, flags=()):
-        super().__init__(env, queue)
-        self.flags = list(flags)
+        super().__init__(env, queue, flags)
 
     def start(self, timeout: float = 60.0):
-        from django_tenants.utils import schema_context
-
-        from jobs.models import WorkerHeartbeat
-
-        prefix = f"jobs-test-{uuid.uuid4().hex[:8]}"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "prefork", "-c", "2",
-             *self.flags, "-Q", self.queue, "-n", f"{prefix}@%h", "-l", "INFO"],
-            cwd=BASE_DIR, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-
-        def ready():
-            if self.proc.poll() is not None:
-                raise AssertionError(f"The worker exited ({self.proc.returncode}):\n{self.output()}")
-            with schema_context("public"):
-                return WorkerHeartbeat.objects.filter(worker_name__startswith=f"{prefix}@").values_list(
-                    "worker_name", flat=True).first()
-
-        self.name = wait_for(ready, timeout=timeout, interval=0.1, message="the Celery worker")
-        return self
-
-    def output(self) -> str:
-        return Path(self.log.name).read_text(errors="replace")[-8000:]
+        return super().start(timeout)
 
 
 @pytest.fixture(scope="module")

@@ -9,42 +9,28 @@ them (``Network.loadingFinished`` → ``encodedDataLength``), with the browser c
 from __future__ import annotations
 
 import datetime
-import os
-import shutil
-import threading
 
 import pytest
-from django.contrib.staticfiles.handlers import StaticFilesHandler
-from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from communes.models import Commune, User
-from config.wsgi import application
+from tests.browser import browser, live_server, require_chromium  # noqa: F401  (browser: a fixture)
 from onestop.models import Dossier, DossierEvent, DossierState, EventKind, Procedure, StepKind
 from tests.onestop.conftest import make_pdf, make_png
 
 pytestmark = pytest.mark.django_db
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 PASSWORD = "Ban-Na-Hin-2026"
 PHONE = "0911222333"
 CODE = "UBND-TL-260302-0042"
 BUDGET = 150 * 1024
 
 
-class QuietHandler(WSGIRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def site(django_db_setup, django_db_blocker):
-    if not shutil.which("chromium"):
-        pytest.fail("Chromium is missing: bin/test installs Debian's chromium package")
+    require_chromium()
     with django_db_blocker.unblock():
         assert connection.settings_dict["NAME"].startswith("test_")
         tule = Commune.objects.get(code="04630")
@@ -68,50 +54,21 @@ def site(django_db_setup, django_db_blocker):
             DossierEvent.objects.create(dossier=dossier, kind=EventKind.RECEIVED, at=dossier.received_at, to_step=steps[0])
             DossierEvent.objects.create(dossier=dossier, kind=EventKind.HANDOVER, at=dossier.step_started_at,
                                         from_step=steps[0], to_step=process)
-        connection.set_schema_to_public()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
-            before = {row[0] for row in cursor.fetchall()}
-        server = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=False)
-        server.set_app(StaticFilesHandler(application))
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield {"port": server.server_address[1], "tule": tule, "citizen": citizen, "dossier": dossier}
-        finally:
-            server.shutdown()
-            server.server_close()
-            with schema_context(tule.schema_name):
-                mine = Dossier.objects.filter(applicant_phone=PHONE)
-                ids = list(mine.values_list("pk", flat=True))
-                mine.delete()  # documents and events go with them
-                Dossier.history.filter(id__in=ids).delete()
-            connection.set_schema_to_public()
-            from django.contrib.sessions.models import Session
+        with live_server() as port:
+            try:
+                yield {"port": port, "tule": tule, "citizen": citizen, "dossier": dossier}
+            finally:
+                with schema_context(tule.schema_name):
+                    mine = Dossier.objects.filter(applicant_phone=PHONE)
+                    ids = list(mine.values_list("pk", flat=True))
+                    mine.delete()  # documents and events go with them
+                    Dossier.history.filter(id__in=ids).delete()
+                connection.set_schema_to_public()
+                from django.contrib.sessions.models import Session
 
-            Session.objects.all().delete()
-            User.objects.filter(pk=citizen.pk).delete()
-            Commune.objects.filter(pk=tule.pk).update(**bank)
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND pid <> pg_backend_pid() AND NOT pid = ANY(%s)",
-                    [sorted(before)],
-                )
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            yield instance
-            instance.close()
-    finally:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+                Session.objects.all().delete()
+                User.objects.filter(pk=citizen.pk).delete()
+                Commune.objects.filter(pk=tule.pk).update(**bank)
 
 
 class Meter:

@@ -8,29 +8,21 @@ any script error fails the test.
 from __future__ import annotations
 
 import datetime
-import os
-import shutil
-import threading
 
 import pyotp
 import pytest
-from django.contrib.staticfiles.handlers import StaticFilesHandler
-from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from communes.models import Commune, Membership, Role, User
-from config.wsgi import application
+from tests.browser import browser, live_server, require_chromium  # noqa: F401  (browser: a fixture)
 
 pytestmark = pytest.mark.django_db
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "Mat-khau-2026!"
 PHONE = "0987001122"
 CODE = "CSP-BROWSER-0001"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 MARK = "Bản tin thử chính sách nội dung"
 WATCH = """
 window.__violations = [];
@@ -40,15 +32,9 @@ document.addEventListener("securitypolicyviolation", function (e) {
 """
 
 
-class QuietHandler(WSGIRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def site(django_db_setup, django_db_blocker):
-    if not shutil.which("chromium"):
-        pytest.fail("Chromium is missing: bin/test installs Debian's chromium package")
+    require_chromium()
     with django_db_blocker.unblock():
         assert connection.settings_dict["NAME"].startswith("test_")
         from broadcasting.models import AudioAsset, SpeechJob
@@ -74,62 +60,33 @@ def site(django_db_setup, django_db_blocker):
                 current_step=procedure.steps.first(), step_started_at=now - datetime.timedelta(hours=4),
                 citizen=citizen,
             )
-        connection.set_schema_to_public()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
-            before = {row[0] for row in cursor.fetchall()}
-        server = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=False)
-        server.set_app(StaticFilesHandler(application))
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield {"port": server.server_address[1], "dossier": dossier}
-        finally:
-            server.shutdown()
-            server.server_close()
-            with schema_context(tule.schema_name):
-                ids = list(Dossier.objects.filter(code=CODE).values_list("pk", flat=True))
-                Dossier.objects.filter(pk__in=ids).delete()
-                Dossier.history.filter(id__in=ids).delete()
-                SpeechJob.objects.filter(pk__gt=jobs_before).delete()
-                AudioAsset.objects.filter(pk__gt=assets_before).delete()
-            connection.set_schema_to_public()
-            from django.contrib.sessions.models import Session
+        with live_server() as port:
+            try:
+                yield {"port": port, "dossier": dossier}
+            finally:
+                with schema_context(tule.schema_name):
+                    ids = list(Dossier.objects.filter(code=CODE).values_list("pk", flat=True))
+                    Dossier.objects.filter(pk__in=ids).delete()
+                    Dossier.history.filter(id__in=ids).delete()
+                    SpeechJob.objects.filter(pk__gt=jobs_before).delete()
+                    AudioAsset.objects.filter(pk__gt=assets_before).delete()
+                connection.set_schema_to_public()
+                from django.contrib.sessions.models import Session
 
-            Session.objects.all().delete()
-            User.objects.filter(pk__in=[official.pk, citizen.pk]).delete()
-            # The live server's requests committed their throttle counts (the status lookup, the
-            # logins); the tests after this module start from none.
-            from core.models import ThrottleCounter
+                Session.objects.all().delete()
+                User.objects.filter(pk__in=[official.pk, citizen.pk]).delete()
+                # The live server's requests committed their throttle counts (the status lookup, the
+                # logins); the tests after this module start from none.
+                from core.models import ThrottleCounter
 
-            ThrottleCounter.objects.all().delete()
-            from django.apps import apps
+                ThrottleCounter.objects.all().delete()
+                from django.apps import apps
 
-            if apps.is_installed("axes"):
-                from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+                if apps.is_installed("axes"):
+                    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 
-                for model in (AccessAttempt, AccessFailureLog, AccessLog):
-                    model.objects.filter(username__in=["csp_official", PHONE]).delete()
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND pid <> pg_backend_pid() AND NOT pid = ANY(%s)",
-                    [sorted(before)],
-                )
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            yield instance
-            instance.close()
-    finally:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+                    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+                        model.objects.filter(username__in=["csp_official", PHONE]).delete()
 
 
 @pytest.fixture
