@@ -163,11 +163,12 @@ def send_again(delivery_pk: int, *, user=None) -> Notification:
         Delivery.objects.select_for_update().select_related("notification").filter(pk=delivery_pk).first()
     )
     if delivery is None:
-        raise ValidationError({"delivery": _("This delivery does not exist.")})
+        raise ValidationError({"delivery": ValidationError(_("This delivery does not exist."), code="not_found")})
     if delivery.status != Delivery.Status.UNCERTAIN:
-        raise ValidationError({"delivery": _("Only a delivery whose outcome is uncertain can be sent again.")})
+        raise ValidationError({"delivery": ValidationError(
+            _("Only a delivery whose outcome is uncertain can be sent again."), code="not_uncertain")})
     if delivery.resent_in_id is not None:
-        raise ValidationError({"delivery": _("This delivery was already sent again.")})
+        raise ValidationError({"delivery": ValidationError(_("This delivery was already sent again."), code="already_sent_again")})
     original = delivery.notification
     again = enqueue(Notification(
         channel=original.channel, target=Target.LIST, recipients=[delivery.recipient],

@@ -119,12 +119,13 @@ def test_only_an_uncertain_delivery_can_be_sent_again(db, tule, in_commune):
                                            idempotency_key=f"{job.idempotency_key}:0", status="sent")
         with pytest.raises(ValidationError) as refused:
             send_again(delivery.pk)
-        assert "uncertain" in str(refused.value)
+        assert [e.code for e in refused.value.error_dict["delivery"]] == ["not_uncertain"]
         Delivery.objects.filter(pk=delivery.pk).update(status="uncertain")
         again = send_again(delivery.pk)
         assert again.recipients == ["0912000001"] and again.message == "Thông báo"
-        with pytest.raises(ValidationError):
+        with pytest.raises(ValidationError) as twice:
             send_again(delivery.pk)
+        assert [e.code for e in twice.value.error_dict["delivery"]] == ["already_sent_again"]
         assert Notification.objects.count() == 2
 
 
