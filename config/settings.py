@@ -318,6 +318,8 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "jobs.heartbeat", "schedule": 30.0},
     # Every morning, officials are reminded of the documents due soon or overdue in their hands.
     "document-reminders": {"task": "documents.send_reminders", "schedule": crontab(hour=7, minute=0)},
+    # Records of logins are kept XASO_LOGIN_RECORDS_DAYS days (personal data), expired throttle counts a day.
+    "prune-login-records": {"task": "communes.prune_login_records", "schedule": crontab(hour=3, minute=15)},
     # The radio's playlists of the coming slots are built ahead of time, and missing audio rendered.
     "radio-playlists": {"task": "broadcasting.prepare_playlists", "schedule": crontab(minute="*/15")},
 }
@@ -453,6 +455,8 @@ XASO_SECOND_FACTOR_ROLES = env_list("XASO_SECOND_FACTOR_ROLES", "")
 XASO_LOGIN_FAILURES_PER_ACCOUNT = int(env("XASO_LOGIN_FAILURES_PER_ACCOUNT", "10"))
 XASO_LOGIN_FAILURES_PER_ADDRESS = int(env("XASO_LOGIN_FAILURES_PER_ADDRESS", "30"))
 XASO_LOGIN_COOLOFF_MINUTES = int(env("XASO_LOGIN_COOLOFF_MINUTES", "15"))
+# Days that records of logins (account, address, browser) are kept before the nightly pruning.
+XASO_LOGIN_RECORDS_DAYS = int(env("XASO_LOGIN_RECORDS_DAYS", "90"))
 AXES_HANDLER = "communes.login_throttle.LoginThrottleHandler"
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_FAILURE_LIMIT = XASO_LOGIN_FAILURES_PER_ACCOUNT

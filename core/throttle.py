@@ -102,13 +102,20 @@ def hit(scope: str, key: str, limit: int, window_seconds: int) -> Decision:
             [scope, _digest(scope, key), int(window_seconds)],
         )
         count, remaining = cursor.fetchone()
-        if random.randrange(_CLEANUP_ONE_IN) == 0:
-            cursor.execute(
-                f"DELETE FROM {table} WHERE window_start + make_interval(secs => window_seconds)"
-                f" < now() - interval '1 day'"
-            )
+    if random.randrange(_CLEANUP_ONE_IN) == 0:
+        prune_closed()
     allowed = count <= limit
     return Decision(allowed, int(count), int(limit), 0 if allowed else max(1, int(remaining or 0)))
+
+
+def prune_closed() -> int:
+    """Delete the counts whose window closed a day ago or more; how many went."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {_table()} WHERE window_start + make_interval(secs => window_seconds)"
+            f" < now() - interval '1 day'"
+        )
+        return cursor.rowcount
 
 
 def peek(scope: str, key: str, limit: int, window_seconds: int) -> Decision:
@@ -183,5 +190,5 @@ def message_for_wait(seconds: int) -> str:
     return refusal_message(Decision(False, 0, 0, int(seconds)))
 
 
-__all__ = ["Decision", "parse_rate", "hit", "peek", "clear", "check", "refusal_message",
+__all__ = ["Decision", "parse_rate", "hit", "peek", "prune_closed", "clear", "check", "refusal_message",
            "DatabaseRateThrottle", "message_for_wait"]
