@@ -21,6 +21,7 @@ import time
 import urllib.parse
 import uuid
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -186,10 +187,8 @@ def celery_broker():
 
     url = f"{REDIS_BASE}/{REDIS_DB}"
     queue = f"xaso-test-{uuid.uuid4().hex[:10]}"
-    saved = (app.conf.broker_url, app.conf.task_default_queue)
-    _reset_producers(app)
-    app.conf.broker_url = url
-    app.conf.task_default_queue = queue
+    saved = app_target(app)
+    point_app(app, url, queue)
     client = redis.Redis.from_url(url)
     yield {"url": url, "queue": queue, "redis": client}
     # Leave nothing behind: our queue, its bindings, and messages a killed worker left unacked.
@@ -198,8 +197,38 @@ def celery_broker():
         if queue.encode() in payload:
             client.hdel("unacked", tag)
             client.zrem("unacked_index", tag)
+    point_app(app, *saved)
+
+
+def app_target(app) -> tuple[str, str]:
+    """(broker address, default queue) this process publishes to."""
+    return app.conf.broker_write_url or app.conf.broker_url, app.conf.task_default_queue
+
+
+def point_app(app, broker_url: str, queue: str) -> None:
+    """Publish to ``broker_url`` on ``queue`` from now on. The app reads its settings from
+    Django's under the CELERY_ namespace: once a namespaced key is set, a plain assignment such as
+    ``app.conf.task_default_queue = …`` is no longer seen, so every change goes through here. The
+    producers and the queue the app worked out at its first message are cached: all are reset."""
+    from kombu import pools
+
     _reset_producers(app)
-    app.conf.broker_url, app.conf.task_default_queue = saved
+    pools.reset()  # kombu keeps producer pools per connection, for the whole process
+    for cached in ("default_queue", "queues", "router"):
+        app.amqp.__dict__.pop(cached, None)
+    app.conf.update(CELERY_BROKER_URL=broker_url, CELERY_BROKER_WRITE_URL=broker_url,
+                    CELERY_BROKER_READ_URL=broker_url, CELERY_TASK_DEFAULT_QUEUE=queue)
+
+
+@contextmanager
+def queue_of_its_own(app, queue: str):
+    """Publish on ``queue`` (same broker) inside the block, and on the queue before it after."""
+    saved = app_target(app)
+    point_app(app, saved[0], queue)
+    try:
+        yield queue
+    finally:
+        point_app(app, *saved)
 
 
 def _reset_producers(app) -> None:

@@ -27,7 +27,7 @@ from broadcasting.speech import jobs as speech_jobs
 from core.storage import earlier_final
 from jobs.models import JobState
 from jobs.services import sweep_all
-from tests.celery_worker import WorkerProcess
+from tests.celery_worker import WorkerProcess, queue_of_its_own
 from tests.jobs.helpers import TULE_SCHEMA, wait_for
 
 
@@ -55,11 +55,8 @@ def test_an_earlier_file_is_kept_when_sound_and_removed_when_cut_short(in_tule):
 def crash_queue(celery_broker):
     from config.celery import app
 
-    queue = f"{celery_broker['queue']}-speech-crash"
-    saved = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
-    yield queue
-    app.conf.task_default_queue = saved
+    with queue_of_its_own(app, f"{celery_broker['queue']}-speech-crash") as queue:
+        yield queue
     celery_broker["redis"].delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
 
 

@@ -32,7 +32,7 @@ from broadcasting.models import AudioAsset, Pronunciation, SpeechJob
 from broadcasting.pronunciations import DEFAULT_PRONUNCIATIONS, load_default_pronunciations
 from broadcasting.speech import audio
 from jobs.models import JobState
-from tests.celery_worker import WorkerProcess
+from tests.celery_worker import WorkerProcess, queue_of_its_own
 from tests.jobs.helpers import TULE_SCHEMA, wait_for
 
 BULLETIN = ("Ủy ban nhân dân xã Tú Lệ thông báo: từ ngày 12/3 đến ngày 15/3/2026, trạm y tế xã tổ chức tiêm chủng mở "
@@ -213,11 +213,8 @@ def radio_queue(celery_broker):
     """A queue of this module's own (another worker of the session would not take its jobs)."""
     from config.celery import app
 
-    queue = f"{celery_broker['queue']}-radio"
-    saved = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
-    yield queue
-    app.conf.task_default_queue = saved
+    with queue_of_its_own(app, f"{celery_broker['queue']}-radio") as queue:
+        yield queue
     celery_broker["redis"].delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
 
 

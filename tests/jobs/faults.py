@@ -18,7 +18,7 @@ import uuid
 import pytest
 import redis
 
-from tests.celery_worker import WorkerProcess, _reset_producers
+from tests.celery_worker import WorkerProcess, app_target, point_app  # noqa: F401  (the fault tests import them from here)
 from tests.jobs.helpers import wait_for
 
 
@@ -113,24 +113,6 @@ def fault_broker(fault_redis, celery_broker):
     point_app(app, fault_redis.url, queue)
     yield {"url": fault_redis.url, "queue": queue, "server": fault_redis}
     point_app(app, *saved)
-
-
-def app_target(app) -> tuple[str, str]:
-    return app.conf.broker_write_url or app.conf.broker_url, app.conf.task_default_queue
-
-
-def point_app(app, broker_url: str, queue: str) -> None:
-    """Publish to ``broker_url`` on ``queue`` from now on. The app reads its settings from
-    Django's under the CELERY_ namespace (``app.conf.broker_url = …`` is not seen), and the
-    producers and the queue it worked out at its first message are cached: all are reset."""
-    from kombu import pools
-
-    _reset_producers(app)
-    pools.reset()  # kombu keeps producer pools per connection, for the whole process
-    for cached in ("default_queue", "queues", "router"):
-        app.amqp.__dict__.pop(cached, None)
-    app.conf.update(CELERY_BROKER_URL=broker_url, CELERY_BROKER_WRITE_URL=broker_url,
-                    CELERY_BROKER_READ_URL=broker_url, CELERY_TASK_DEFAULT_QUEUE=queue)
 
 
 @pytest.fixture(scope="module")

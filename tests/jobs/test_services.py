@@ -15,6 +15,7 @@ from jobs import registry, services
 from jobs.heartbeat import beat, last_worker_heartbeat
 from jobs.models import JobState, WorkerHeartbeat
 from notifications.models import Notification
+from tests.celery_worker import queue_of_its_own
 from tests.jobs.helpers import TULE_SCHEMA
 
 
@@ -135,37 +136,35 @@ def test_wait_frees_the_worker_and_resume_requeues(live_db, celery_broker):
             return {"confirmed_after": ctx.resumed_from}
 
     registry.register(ConfirmOnPhone)
-    queue = app.conf.task_default_queue
-    app.conf.task_default_queue = "xaso-test-nobody"  # no worker runs this test's model
-    try:
-        with schema_context(TULE_SCHEMA):
-            job = ConfirmOnPhone.objects.create(channel="sms", message="x", recipients=["0912000001"])
-            assert services.execute(ConfirmOnPhone, job.pk, TULE_SCHEMA) == "waiting"
-            job.refresh_from_db()
-            assert job.state == JobState.WAITING and job.lease_owner == "" and job.attempts == 0
-            assert job.waiting_reason == "confirmation on the phone" and job.run_after is None
-            assert services.sweep_schema(grace_seconds=0)["woken"] == 0  # no timer: it waits
-            assert services.resume(job)
-            assert not services.resume(job)  # only a waiting job resumes
-            assert services.execute(ConfirmOnPhone, job.pk, TULE_SCHEMA) == "succeeded"
-            job.refresh_from_db()
-            assert job.result == {"confirmed_after": "confirmation on the phone"}
-            assert job.completions == 1 and job.attempts == 1
+    with queue_of_its_own(app, "xaso-test-nobody"):  # no worker runs this test's model
+        try:
+            with schema_context(TULE_SCHEMA):
+                job = ConfirmOnPhone.objects.create(channel="sms", message="x", recipients=["0912000001"])
+                assert services.execute(ConfirmOnPhone, job.pk, TULE_SCHEMA) == "waiting"
+                job.refresh_from_db()
+                assert job.state == JobState.WAITING and job.lease_owner == "" and job.attempts == 0
+                assert job.waiting_reason == "confirmation on the phone" and job.run_after is None
+                assert services.sweep_schema(grace_seconds=0)["woken"] == 0  # no timer: it waits
+                assert services.resume(job)
+                assert not services.resume(job)  # only a waiting job resumes
+                assert services.execute(ConfirmOnPhone, job.pk, TULE_SCHEMA) == "succeeded"
+                job.refresh_from_db()
+                assert job.result == {"confirmed_after": "confirmation on the phone"}
+                assert job.completions == 1 and job.attempts == 1
 
-            # A timed wait is woken by the sweeper once its time has come.
-            timed = ConfirmOnPhone.objects.create(
-                channel="sms", message="x", recipients=["0912000001"], state=JobState.WAITING,
-                waiting_reason="signature", run_after=timezone.now() - timedelta(seconds=1),
-            )
-            assert services.sweep_schema(grace_seconds=0)["woken"] == 1
-            timed.refresh_from_db()
-            assert timed.state == JobState.QUEUED and timed.last_enqueued_at is not None
-    finally:
-        registry._MODELS.pop("notifications.confirmonphone", None)
-        apps.all_models["notifications"].pop("confirmonphone", None)
-        apps.clear_cache()
-        app.conf.task_default_queue = queue
-        celery_broker["redis"].delete("xaso-test-nobody")
+                # A timed wait is woken by the sweeper once its time has come.
+                timed = ConfirmOnPhone.objects.create(
+                    channel="sms", message="x", recipients=["0912000001"], state=JobState.WAITING,
+                    waiting_reason="signature", run_after=timezone.now() - timedelta(seconds=1),
+                )
+                assert services.sweep_schema(grace_seconds=0)["woken"] == 1
+                timed.refresh_from_db()
+                assert timed.state == JobState.QUEUED and timed.last_enqueued_at is not None
+        finally:
+            registry._MODELS.pop("notifications.confirmonphone", None)
+            apps.all_models["notifications"].pop("confirmonphone", None)
+            apps.clear_cache()
+            celery_broker["redis"].delete("xaso-test-nobody")
 
 
 def test_email_notification_carries_the_idempotency_key(live_db, settings):
