@@ -2,11 +2,13 @@
 
 National hosts (settings.NATIONAL_HOSTS) serve the public schema; a commune host serves that
 commune's schema; any other host gets a plain 404 page, never a 500 and never another commune.
+When the database cannot be reached to find the commune, ``/healthz`` still answers its JSON
+(503) and every other request a 503 that asks to try again shortly.
 """
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.db import connection
-from django.http import HttpResponseNotFound
+from django.db import DatabaseError, connection
+from django.http import HttpResponse, HttpResponseNotFound
 from django.template import loader
 from django.urls import set_urlconf
 from django_tenants.utils import remove_www
@@ -20,6 +22,26 @@ def _not_found(request):
     except Exception:  # the template must never turn a 404 into a 500
         body = "<h1>404</h1>"
     return HttpResponseNotFound(body)
+
+
+def _database_unavailable(request):
+    from django.utils.translation import gettext as _
+
+    from core.api import json_error
+    from core.views import healthz
+
+    if request.path_info.rstrip("/") == "/healthz":
+        response = healthz(request)
+    elif request.path_info.startswith("/api/"):
+        response = json_error(503, "unavailable", _("The service is briefly unavailable. Try again in a minute."))
+    else:
+        response = HttpResponse(
+            "<!doctype html><meta charset=utf-8><title>503</title><p>%s</p>"
+            % _("The service is briefly unavailable. Try again in a minute."),
+            status=503, content_type="text/html; charset=utf-8",
+        )
+    response["Retry-After"] = "30"
+    return response
 
 
 class CommuneHostMiddleware:
@@ -48,6 +70,8 @@ class CommuneHostMiddleware:
             request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
             set_urlconf(request.urlconf)
             return _not_found(request)
+        except DatabaseError:
+            return _database_unavailable(request)
         commune = domain.tenant
         commune.domain_url = hostname
         request.tenant = request.commune = commune

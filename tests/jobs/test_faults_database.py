@@ -124,13 +124,20 @@ def test_requests_after_the_connections_were_terminated_all_succeed(db):
 
 def test_healthz_answers_503_json_when_the_database_cannot_be_reached(db):
     with Server(_database_url(port=closed_port())) as server:
-        status, body, content_type = server.get("/healthz", "localhost")
-    assert status == 503, body
-    assert content_type.startswith("application/json")
-    payload = json.loads(body)
-    assert payload["status"] == "error"
-    assert payload["checks"]["database"]["ok"] is False and payload["checks"]["database"]["error"]
-    assert {"database", "worker", "migrations"} <= set(payload["failed"])
+        answers = {host: server.get("/healthz", host) for host in ("localhost", "tule.localhost")}
+        # Pages and the API of a commune host need the database to find their commune: a clear
+        # 503 (JSON for the API), never a 500.
+        page = server.get("/", "tule.localhost")
+        api = server.get("/api/v1/onestop/procedures/", "tule.localhost")
+    for host, (status, body, content_type) in answers.items():
+        assert status == 503, (host, body)
+        assert content_type.startswith("application/json")
+        payload = json.loads(body)
+        assert payload["status"] == "error"
+        assert payload["checks"]["database"]["ok"] is False and payload["checks"]["database"]["error"]
+        assert {"database", "worker", "migrations"} <= set(payload["failed"])
+    assert page[0] == 503 and page[2].startswith("text/html"), page
+    assert api[0] == 503 and json.loads(api[1])["code"] == "unavailable", api
 
 
 def test_healthz_reports_a_check_that_raises_as_failed(db, client_for, monkeypatch):
