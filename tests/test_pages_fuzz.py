@@ -2,7 +2,6 @@
 import re
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from communes.models import Role
 
@@ -15,17 +14,9 @@ JUNK = [
 
 def page_paths(urlconf: str, **kwargs) -> list[str]:
     """Every GET page of a URLconf outside the API and the admin, with 1 for numeric parameters."""
-    paths: list[str] = []
+    from tests.trust.url_walk import routes
 
-    def walk(patterns, prefix=""):
-        for pattern in patterns:
-            route = prefix + str(pattern.pattern)
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, route)
-            elif isinstance(pattern, URLPattern):
-                paths.append(route)
-
-    walk(get_resolver(urlconf).url_patterns)
+    paths = [route.pattern for route in routes(urlconf)]
     out = []
     for route in paths:
         # /healthz answers 503 by design when no Celery worker runs (tests/jobs covers it).

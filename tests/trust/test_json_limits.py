@@ -7,7 +7,7 @@ import json
 import re
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.urls import URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
 
 from communes.models import Role, SupervisingUnit
@@ -23,17 +23,9 @@ VALUES = {"pk": "1", "document_id": "1", "form_id": "1", "year": "2026", "key": 
 def concrete_paths(urlconf: str, commune_code: str) -> list[str]:
     """Every URL of ``urlconf`` with a value in each parameter (regex routes of DRF's routers
     included), kept when it resolves back to a view."""
-    routes: list[str] = []
+    from tests.trust.url_walk import routes as url_routes
 
-    def walk(patterns, prefix=""):
-        for pattern in patterns:
-            route = prefix + str(pattern.pattern)
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, route)
-            elif isinstance(pattern, URLPattern):
-                routes.append(route)
-
-    walk(get_resolver(urlconf).url_patterns)
+    routes = [route.pattern for route in url_routes(urlconf)]
     out = set()
     for route in routes:
         # /healthz answers 503 by design when no Celery worker runs (tests/jobs covers it).
