@@ -1,6 +1,6 @@
 """Settings of the server that ``bench/onestop.py`` starts: the portal's own, with the URLs of
 ``onestop_urls`` (one minimal view added as the baseline), and throttles set high enough not to
-refuse the benchmark's load (they are still counted, in Redis, on every lookup)."""
+refuse the benchmark's load (they are still counted, in PostgreSQL, on every lookup)."""
 from config.settings import *  # noqa: F401,F403
 
 ROOT_URLCONF = "onestop_urls"
