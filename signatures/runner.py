@@ -210,7 +210,10 @@ def _finish(job: SigningJob, ctx) -> dict:
         if row.on_done:
             import_string(row.on_done)(row)
         if row.prepared_name:  # the placeholder file is of no use once the signed file is recorded
-            transaction.on_commit(partial(_discard, row.prepared_name), robust=True)
+            # A function with a __qualname__ (not a partial): Django names a robust callback that
+            # raised by it (see jobs.services.JobMessage).
+            prepared_name = row.prepared_name
+            transaction.on_commit(lambda: _discard(prepared_name), robust=True)
     job.output_name = row.output_name
     return _result(row)
 
