@@ -7,13 +7,20 @@
 2. The editor's pronunciations (the commune's list: UBND → ủy ban nhân dân, km → ki lô mét, or
    any word an editor wants read differently). They win over every rule below: a matched word is
    set aside and its reading put back at the end.
-3. Phone numbers, digit by digit in groups ("0912 345 678" → "không chín một hai, ba bốn năm,
+3. Codes: a document's number and symbol ("12/QĐ-UBND" → "số mười hai, quyết định, ủy ban nhân
+   dân"; "15/2020/NĐ-CP"; a symbol alone, "CT-UBND"), roads ("QL32" → "quốc lộ ba mươi hai"; TL,
+   ĐT, ĐH), chainages ("Km15+300" → "ki lô mét mười lăm cộng ba trăm"), and the emergency numbers
+   111–115 digit by digit after the word of a call or a service ("cấp cứu 115" → "cấp cứu một
+   một năm"; "có 115 hộ" stays a count).
+   Phone numbers, digit by digit in groups ("0912 345 678" → "không chín một hai, ba bốn năm,
    sáu bảy tám"; "gọi 113" → "gọi một một ba").
 4. Dates ("ngày 12/3" → "ngày mười hai tháng ba", "12/3/2026", "12-15/3", "3/2026",
    "tháng 4" → "tháng tư") and quarters ("quý 1/2026").
 5. Times ("7h30", "7:30", "17h", "7h30-9h").
 6. Money ("1.000.000.000 đ", "đồng", "VNĐ", "$"), percentages, temperatures, units after a
-   number (km, kg, ha, m2, m³, l, g …).
+   number (km, kg, ha, m2, m³, l, g …), with their minus ("-5°C" → "âm năm độ xê", "lãi -3%").
+   An entry of the list that is a unit and also a word ("ha") is read as the unit only after a
+   number or a slash: "ha ha" is a laugh, "5 ha" five hectares.
 7. Ordinals ("thứ 2" → "thứ hai", "lần thứ 1" → "lần thứ nhất"), Roman numerals after words
    that take them ("quý IV", "khóa XV", "thế kỷ XXI").
 8. Ranges ("5-7 ngày" → "năm đến bảy ngày"), negative numbers, fractions ("1/2" → "một phần
@@ -176,7 +183,11 @@ def _key_pattern(key: str, insensitive: bool) -> str:
     body = re.escape(key)
     first, last = key[0], key[-1]
     left = ""
-    if first.isalpha():
+    if key in UNIT_WORDS and is_syllable(key):
+        # a unit that is also a word is read as a unit only after a number ("5 ha") or in a rate
+        # ("đồng/ha"): "ha ha" is a laugh. Units that are no word ("km") are read anywhere.
+        left = r"(?:(?<=\d)|(?<=\d )|(?<=/))"
+    elif first.isalpha():
         left = r"(?<![^\W\d_])"  # no letter before (a digit may: "5km")
     elif first.isdigit():
         left = r"(?<![\w])(?<!\d[.,/])"
@@ -288,6 +299,112 @@ def _before(text: str, start: int, size: int = 40) -> str:
 
 def _day_prefix(text: str, start: int) -> str:
     return "" if _ENDS_WITH_DATE_WORD.search(_before(text, start)) else "ngày "
+
+
+# codes: document numbers, roads, chainages, emergency numbers -------------------------------
+
+# The abbreviations of a document's symbol (Decree 30/2020, appendix III: the kinds of document,
+# and the usual issuing bodies), read only inside a symbol ("12/TB-UBND"): elsewhere "TB" may
+# mean something else. The commune's pronunciation list wins over them.
+DOCUMENT_SYMBOL_WORDS = {
+    "NQ": "nghị quyết", "QĐ": "quyết định", "CT": "chỉ thị", "QC": "quy chế", "QyĐ": "quy định",
+    "QYĐ": "quy định", "TC": "thông cáo", "TB": "thông báo", "HD": "hướng dẫn", "CTr": "chương trình",
+    "KH": "kế hoạch", "PA": "phương án", "ĐA": "đề án", "DA": "dự án", "BC": "báo cáo", "BB": "biên bản",
+    "TTr": "tờ trình", "HĐ": "hợp đồng", "CĐ": "công điện", "BGN": "bản ghi nhớ", "BTT": "bản thỏa thuận",
+    "GUQ": "giấy ủy quyền", "GM": "giấy mời", "GGT": "giấy giới thiệu", "GNP": "giấy nghỉ phép",
+    "PG": "phiếu gửi", "PC": "phiếu chuyển", "PB": "phiếu báo", "NĐ": "nghị định", "TT": "thông tư",
+    "TTLT": "thông tư liên tịch", "L": "luật", "PL": "pháp lệnh", "CV": "công văn",
+    "UBND": "ủy ban nhân dân", "HĐND": "hội đồng nhân dân", "CP": "chính phủ", "TTg": "thủ tướng chính phủ",
+    "VPCP": "văn phòng chính phủ", "QH": "quốc hội", "UBTVQH": "ủy ban thường vụ quốc hội", "VP": "văn phòng",
+    "BNV": "bộ nội vụ", "BTC": "bộ tài chính", "BYT": "bộ y tế", "BCA": "bộ công an", "BQP": "bộ quốc phòng",
+    "BTTTT": "bộ thông tin và truyền thông", "BGDĐT": "bộ giáo dục và đào tạo", "BTP": "bộ tư pháp",
+    "BNNPTNT": "bộ nông nghiệp và phát triển nông thôn", "BLĐTBXH": "bộ lao động thương binh và xã hội",
+    "BTNMT": "bộ tài nguyên và môi trường", "BXD": "bộ xây dựng", "BCT": "bộ công thương",
+    "BKHĐT": "bộ kế hoạch và đầu tư", "BVHTTDL": "bộ văn hóa thể thao và du lịch", "BGTVT": "bộ giao thông vận tải",
+    "TU": "tỉnh ủy", "HU": "huyện ủy", "ĐU": "đảng ủy", "BCĐ": "ban chỉ đạo", "MTTQ": "mặt trận tổ quốc",
+    "BHXH": "bảo hiểm xã hội", "CA": "công an", "BCH": "ban chấp hành", "TYT": "trạm y tế",
+}
+_PLACEHOLDER_TEXT = f"{_OPEN}[\ue100-\ue1ff]{{2}}{_CLOSE}"
+_SYMBOL_PART = rf"(?:\s*{_PLACEHOLDER_TEXT}\s*|[A-ZĐ][A-Za-zĐđ]*)"
+# number [/ year] / symbol with at least two parts: 12/QĐ-UBND, 15/2020/NĐ-CP, 05/CT-UBND
+_DOCUMENT_NUMBER = re.compile(
+    rf"(?<![\w/.,])(\d{{1,3}}(?:\.\d{{3}})*|\d+)(?:\s*/\s*((?:19|20)\d\d))?\s*/\s*"
+    rf"({_SYMBOL_PART}(?:\s*-\s*{_SYMBOL_PART})*)(?![\w-])"
+)
+# a symbol alone, its kind first: "CT-UBND", "QĐ-UBND"
+_SYMBOL_ALONE = re.compile(rf"(?<![\w/-])({_SYMBOL_PART}(?:\s*-\s*{_SYMBOL_PART})+)(?![\w-])")
+_DOCUMENT_KINDS = {"NQ", "QĐ", "CT", "QC", "QyĐ", "QYĐ", "TC", "TB", "HD", "CTr", "KH", "PA", "ĐA", "DA", "BC", "BB",
+                   "TTr", "HĐ", "CĐ", "GM", "NĐ", "TT", "TTLT"}
+_ROADS = {"QL": "quốc lộ", "TL": "tỉnh lộ", "ĐT": "đường tỉnh", "ĐH": "đường huyện"}
+# QL32, QL 32, QL.32, QL1A, ĐT.176B (a phone after "ĐT:" is read by the phone rule)
+_ROAD = re.compile(r"(?<![^\W\d_])(QL|TL|ĐT|ĐH)(?:[ .\-]\s*)?(\d{1,3})([A-Z])?(?![\w]|[.,]\d)")
+# a chainage on a road: Km15+300, KM 15 + 300, km 15
+_CHAINAGE = re.compile(r"(?<![^\W\d_])(?:km|Km|KM)\s*\.?\s*(\d{1,4})(?:\s*\+\s*(\d{1,3}))?(?![\w]|[.,]\d)")
+# The emergency numbers (111 child protection, 112 search and rescue, 113 police, 114 fire,
+# 115 ambulance) are said digit by digit after the words that name a call or a service.
+_EMERGENCY = re.compile(r"(?<![\w.,/+\-])(11[1-5])(?![\w]|[.,]\d)")
+_EMERGENCY_CONTEXT = re.compile(
+    r"(?i)(?:gọi|gọi điện|gọi ngay|gọi tới|gọi đến|gọi cho|báo ngay|báo cho|cấp cứu|công an|cảnh sát|cứu hỏa|"
+    r"cứu hoả|chữa cháy|phòng cháy chữa cháy|cứu nạn|cứu hộ|tìm kiếm cứu nạn|khẩn cấp|trẻ em|đường dây nóng|"
+    r"tổng đài|hotline|liên hệ|11[1-5]|một một \w+)[\s:,]*(?:số\s*)?(?:(?:,|hoặc|và)\s*)?$"
+)
+
+
+def _symbol_parts(written: str) -> list[str] | None:
+    """The parts of a document's symbol ("QĐ-UBND" → ["QĐ", "UBND"]; a part may be a reading of
+    the list, set aside), or None when it does not look like one."""
+    parts = [p.strip() for p in written.split("-")]
+    if not all(parts):
+        return None
+    known = [p for p in parts if p in DOCUMENT_SYMBOL_WORDS or _PLACEHOLDER.fullmatch(p)]
+    if len(parts) == 1 and not known:
+        return None  # "12/ABC": not enough to call it a symbol
+    return parts
+
+
+def _codes(reader: _Reader, text: str) -> str:
+    def document(match):
+        parts = _symbol_parts(match.group(3))
+        if parts is None:
+            return match.group(0)
+        before = reader.restore(_before(match.string, match.start(), 12))
+        spoken = [] if re.search(r"(?i)(?<![^\W\d_])số\s*$", before) else ["số"]
+        spoken.append(reader.number(match.group(1)))
+        if match.group(2):
+            spoken.append(f"năm {reader.num(int(match.group(2)))}")
+        words = [DOCUMENT_SYMBOL_WORDS.get(part, part) for part in parts]
+        return f" {' '.join(spoken)}, {', '.join(words)} "
+
+    text = _DOCUMENT_NUMBER.sub(document, text)
+
+    def symbol(match):
+        parts = _symbol_parts(match.group(1))
+        if parts is None or parts[0] not in _DOCUMENT_KINDS or not all(
+                p in DOCUMENT_SYMBOL_WORDS or _PLACEHOLDER.fullmatch(p) for p in parts):
+            return match.group(0)
+        return f" {', '.join(DOCUMENT_SYMBOL_WORDS.get(p, p) for p in parts)} "
+
+    text = _SYMBOL_ALONE.sub(symbol, text)
+    text = _ROAD.sub(lambda m: (m.group(0) if m.group(1) == "ĐT" and 111 <= int(m.group(2)) <= 115 else
+                                f" {_ROADS[m.group(1)]} {reader.integer(m.group(2))} {m.group(3) or ''} "), text)
+
+    def chainage(match):
+        if re.search(r"\d\s*$", _before(match.string, match.start(), 3)):
+            return match.group(0)  # "5 km": a unit after its number
+        spoken = f" ki lô mét {reader.integer(match.group(1))} "
+        if match.group(2) is not None:
+            spoken += f"cộng {reader.num(int(match.group(2)))} "
+        return spoken
+
+    text = _CHAINAGE.sub(chainage, text)
+
+    def emergency(match):
+        before = reader.restore(_before(match.string, match.start(), 60))
+        if not _EMERGENCY_CONTEXT.search(before):
+            return match.group(0)
+        return f" {digit_words(match.group(1))} "
+
+    return _EMERGENCY.sub(emergency, text)  # "gọi 113, 114 hoặc 115": a number is the context of the next
 
 
 # phone numbers -----------------------------------------------------------------------------
@@ -461,6 +578,9 @@ _UNITS = {
     "g": "gam", "ml": "mi li lít", "l": "lít", "ha": "héc ta", "W": "oát", "V": "vôn", "mA": "mi li am pe",
     "h": "giờ",
 }
+# Written forms that are units: an entry of the pronunciation list with one of them is read only
+# after a number or a slash (``_key_pattern``).
+UNIT_WORDS = frozenset(_UNITS) | {"km²", "m²", "cm²", "m³", "cm³", "°C", "°F", "℃"} - {"h", "W", "V"}
 _UNIT = re.compile(
     rf"(?<![\w.,])({_NUM})\s*(" + "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
     + r")(?![\w/])"
@@ -468,6 +588,7 @@ _UNIT = re.compile(
 
 
 def _amounts(reader: _Reader, text: str) -> str:
+    text = _NEGATIVE.sub(lambda m: f" âm {m.group(1)} ", text)  # "-5°C", "lãi -3%": the minus is said
     text = _MONEY.sub(lambda m: f" {m.group(1)} đồng ", text)
     text = _DOLLARS_BEFORE.sub(lambda m: f" {m.group(1)} đô la ", text)
     text = _DOLLARS_AFTER.sub(lambda m: f" {m.group(1)} đô la ", text)
@@ -513,7 +634,7 @@ def _ordinals(reader: _Reader, text: str) -> str:
 _RANGE = re.compile(rf"(?<![\w.,/\-])({_NUM})\s*[-–—]\s*({_NUM})(?![\w/\-]|[.,]\d)")
 # "-5" after a space is a minus sign; at the start of a line it is a bullet ("- 5 hộ"), and after
 # a word read from the list a hyphen ("COVID-19").
-_NEGATIVE = re.compile(rf"(?<![{_CLOSE}] )(?<=[ \t(])-({_NUM})(?![\w])")
+_NEGATIVE = re.compile(rf"(?<![{_CLOSE}] )(?<![^\s(])-({_NUM})(?![\w])")
 _TIMES_SIGN = re.compile(rf"(?<![\w.,])({_NUM})\s*[xX×]\s*({_NUM})(?![\w])")
 _NUMBER = re.compile(r"(?<![\d])\d+(?:[.,]\d+)*")
 
@@ -683,7 +804,7 @@ _BULLET = re.compile(r"(?m)^[ \t]*[-–—+*•·▪►▶◆■●○✓✔][ \
 def _read(reader: _Reader, text: str) -> str:
     dropped: list[str] = []
     text = _BULLET.sub("", text)  # "+ nội dung", "- 5 hộ": list marks, not "cộng" or "âm"
-    for rule in (_phones, _dates, _times, _amounts, _ordinals, _arithmetic, _numbers, _words):
+    for rule in (_codes, _phones, _dates, _times, _amounts, _ordinals, _arithmetic, _numbers, _words):
         text = rule(reader, text)
     text = _symbols(text, dropped)
     text = _punctuation(text)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
 from broadcasting.pronunciations import DEFAULT_PRONUNCIATIONS, default_pronunciations
-from broadcasting.speech.normalize import normalize, spell, unsayable
+from broadcasting.speech.normalize import UNIT_WORDS, normalize, spell, unsayable
 from broadcasting.speech.numbers import number_to_words
 
 DEFAULTS, DEFAULTS_CI = default_pronunciations()
@@ -151,6 +151,48 @@ CASES = [
     ("unsayable", "Chào 👋 bà con ★", "chào bà con"),
     ("unsayable", "Café Zürich", "café zurich"),
     ("unicode", "Tu\u0300 Lê\u0323", "tù lệ"),  # decomposed marks become the letters
+    # emergency numbers, digit by digit after the word of a call or a service; a count stays a count
+    ("emergency", "Cấp cứu 115", "cấp cứu một một năm"),
+    ("emergency", "Công an 113, cứu hỏa 114", "công an một một ba, cứu hỏa một một bốn"),
+    ("emergency", "Khi có cháy, gọi ngay 114.", "khi có cháy, gọi ngay một một bốn"),
+    ("emergency", "gọi 113, 114 hoặc 115", "gọi một một ba, một một bốn hoặc một một năm"),
+    ("emergency", "PCCC: 114", "phòng cháy chữa cháy: một một bốn"),
+    ("emergency", "Đường dây nóng bảo vệ trẻ em 111", "đường dây nóng bảo vệ trẻ em một một một"),
+    ("emergency", "Có 113 hộ, 115 người", "có một trăm mười ba hộ, một trăm mười lăm người"),
+    # roads and chainages
+    ("road", "QL32", "quốc lộ ba mươi hai"),
+    ("road", "Sạt lở trên QL 279", "sạt lở trên quốc lộ hai trăm bảy mươi chín"),
+    ("road", "QL.4D và QL1A", "quốc lộ bốn dê và quốc lộ một a"),
+    ("road", "TL 152, ĐT.175, ĐH 12", "tỉnh lộ một trăm năm mươi hai, đường tỉnh một trăm bảy mươi lăm, đường huyện mười hai"),
+    ("road", "ĐT: 0912 345 678", "đê tê: không chín một hai, ba bốn năm, sáu bảy tám"),  # a phone, not a road
+    ("chainage", "KM 15+300", "ki lô mét mười lăm cộng ba trăm"),
+    ("chainage", "tại Km15+300 QL32", "tại ki lô mét mười lăm cộng ba trăm quốc lộ ba mươi hai"),
+    ("chainage", "km 15 + 300", "ki lô mét mười lăm cộng ba trăm"),
+    ("chainage", "5 km 300 m", "năm ki lô mét ba trăm mét"),  # units after numbers, not a chainage
+    # the minus is said
+    ("sign", "-5°C", "âm năm độ xê"),
+    ("sign", "lãi -3%", "lãi âm ba phần trăm"),
+    ("sign", "Lỗ -2.000.000 đồng", "lỗ âm hai triệu đồng"),
+    ("sign", "từ -5 đến 3°C", "từ âm năm đến ba độ xê"),
+    ("sign", "- 5 hộ", "năm hộ"),  # a bullet, not a minus
+    ("sign", "năm học 2025-2026", "năm học hai nghìn không trăm hai mươi lăm đến hai nghìn không trăm hai mươi sáu"),
+    # a document's number and symbol
+    ("document", "12/QĐ-UBND", "số mười hai, quyết định, ủy ban nhân dân"),
+    ("document", "Quyết định số 12/QĐ-UBND", "quyết định số mười hai, quyết định, ủy ban nhân dân"),
+    ("document", "Thông báo số 02/TB-UBND ngày 05/03/2026",
+     "thông báo số hai, thông báo, ủy ban nhân dân ngày năm tháng ba năm hai nghìn không trăm hai mươi sáu"),
+    ("document", "Nghị định 15/2020/NĐ-CP",
+     "nghị định số mười lăm năm hai nghìn không trăm hai mươi, nghị định của chính phủ"),
+    ("document", "Kế hoạch 125/KH-UBND", "kế hoạch số một trăm hai mươi lăm, kế hoạch, ủy ban nhân dân"),
+    ("document", "theo Chỉ thị 05/CT-UBND", "theo chỉ thị số năm, chỉ thị, ủy ban nhân dân"),
+    ("document", "theo CT-UBND", "theo chỉ thị, ủy ban nhân dân"),
+    ("document", "Công văn 1.234/UBND-VP", "công văn số một nghìn hai trăm ba mươi tư, ủy ban nhân dân, văn phòng"),
+    ("document", "3/4 số hộ, 12/3", "ba phần tư số hộ, ngày mười hai tháng ba"),  # no symbol: a fraction, a date
+    # a unit only after a number
+    ("unit", "Cười ha ha", "cười ha ha"),
+    ("unit", "5 ha lúa", "năm héc ta lúa"),
+    ("unit", "2,5 ha và 3ha", "hai phẩy năm héc ta và ba héc ta"),
+    ("unit", "50.000 đồng/ha", "năm mươi nghìn đồng một héc ta"),
 ]
 
 
@@ -197,7 +239,16 @@ def test_spelling_names_the_letters():
 def test_every_default_entry_is_read_as_written():
     for written, spoken, _case, _note in DEFAULT_PRONUNCIATIONS:
         result = read(f"Về {written} này")
+        if written in UNIT_WORDS and spoken.lower() not in result:
+            result = read(f"Về 5 {written} này")  # a unit that is also a word: only after a number
         assert spoken.lower() in result, (written, result)
+
+
+def test_a_unit_that_is_a_word_is_a_unit_only_after_a_number():
+    assert read("ha ha") == "ha ha"
+    assert read("Cách 5km", pronunciations={"km": "cây số"}) == "cách năm cây số"
+    assert read("vài km nữa") == "vài ki lô mét nữa"  # "km" is no word: read as a unit anywhere
+    assert read("ha ha, 5 ha", pronunciations={"ha": "hếc ta"}) == "ha ha, năm hếc ta"
 
 
 # What any text becomes: no digits, nothing unsayable, no placeholder, no error.
