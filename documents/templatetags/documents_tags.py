@@ -16,3 +16,14 @@ def names_of(names: dict, user_ids) -> str:
     if not isinstance(names, dict):
         return ""
     return ", ".join(names[i] for i in user_ids or [] if i in names)
+
+
+@register.filter
+def history_reason(record) -> str:
+    """{{ h|history_reason }}: a history row's change, in the reader's language."""
+    from documents.history import REASONS
+
+    reason = getattr(record, "history_change_reason", "")
+    if reason:
+        return REASONS.label(reason)
+    return record.get_history_type_display() if hasattr(record, "get_history_type_display") else ""
