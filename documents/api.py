@@ -705,8 +705,8 @@ class IncomingRegisterViewSet(RegisterViewSet):
 class NumberingPolicySerializer(serializers.ModelSerializer):
     class Meta:
         model = NumberingPolicy
-        fields = ["mode", "agency_symbol", "default_unit_code", "parent_agency_line", "agency_name", "place_name",
-                  "due_soon_days", "default_handling_days"]
+        fields = ["mode", "agency_symbol", "default_unit_code", "secret_mark", "parent_agency_line", "agency_name",
+                  "place_name", "due_soon_days", "default_handling_days"]
 
 
 class SettingsViewSet(DocumentsViewSet):

@@ -258,8 +258,8 @@ class PolicyForm(forms.ModelForm):
     class Meta:
         model = NumberingPolicy
         fields = [
-            "mode", "agency_symbol", "default_unit_code", "parent_agency_line", "agency_name", "place_name",
-            "due_soon_days", "default_handling_days",
+            "mode", "agency_symbol", "default_unit_code", "secret_mark", "parent_agency_line", "agency_name",
+            "place_name", "due_soon_days", "default_handling_days",
         ]
         widgets = {"agency_name": forms.Textarea(attrs={"rows": 2})}
 

@@ -124,7 +124,9 @@ class NumberingPolicy(models.Model):
     """The commune's numbering choice and letterhead: exactly one row (``singleton`` = 1).
 
     ``mode``: administrative types share one sequence, or each type has its own; secret
-    documents, copies and incoming documents always have their own sequences.
+    documents, copies and incoming documents always have their own sequences. ``secret_mark``
+    ends every secret document's symbol, so that the secret sequence never repeats a number
+    and symbol of the ordinary register.
     """
 
     class Mode(models.TextChoices):
@@ -140,6 +142,12 @@ class NumberingPolicy(models.Model):
     default_unit_code = models.CharField(
         _("default drafting unit"), max_length=20, default="VP", validators=[symbol_validator],
         help_text=_("Abbreviation of the drafting unit in official letters' symbols, e.g. VP."),
+    )
+    secret_mark = models.CharField(
+        _("mark of secret documents"), max_length=10, default="M", validators=[symbol_validator],
+        help_text=_("The last group of a secret document's symbol (e.g. 02/BC-UBND-M): secret documents are "
+                    "numbered in a sequence of their own, and the mark keeps their numbers and symbols apart "
+                    "from those of ordinary documents."),
     )
     parent_agency_line = models.CharField(
         _("governing agency line"), max_length=150, blank=True,
@@ -286,9 +294,10 @@ class OutgoingDocument(models.Model):
     A secret document (any classification) is a number and a register line only: no body,
     no file, no attachment, no electronic recipient (``clean`` refuses them).
 
-    Two database constraints keep the register right whatever the code does: a number is
-    unique in its (year, sequence), and a number/symbol is unique in its year, within the
-    ordinary register and within the register of secret documents.
+    Two database constraints keep the registers right whatever the code does: a number is
+    unique in its (year, sequence), and a number/symbol is unique in its year across the
+    ordinary register and the register of secret documents (a secret document's symbol ends
+    with the policy's ``secret_mark``).
     """
 
     State = OutgoingState
@@ -372,12 +381,8 @@ class OutgoingDocument(models.Model):
                 name="outgoing_unique_number_in_sequence",
             ),
             models.UniqueConstraint(
-                fields=["number_year", "number_symbol"], condition=Q(number__isnull=False, confidentiality="none"),
-                name="outgoing_unique_symbol_in_year",
-            ),
-            models.UniqueConstraint(
-                fields=["number_year", "number_symbol"], condition=Q(number__isnull=False) & ~Q(confidentiality="none"),
-                name="outgoing_unique_secret_symbol_in_year",
+                fields=["number_year", "number_symbol"], condition=Q(number__isnull=False),
+                name="outgoing_unique_number_symbol_in_year",
             ),
             models.CheckConstraint(
                 condition=Q(number__isnull=True) | (Q(number__gte=1) & Q(number_year__isnull=False) & ~Q(sequence_key="") & ~Q(number_symbol="")),

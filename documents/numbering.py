@@ -5,7 +5,10 @@ Formats (Decree 30/2020/NĐ-CP, Appendix I):
 * a type with an abbreviation: ``Số: 05/QĐ-UBND`` (number / type abbreviation - agency);
 * an official letter (công văn): ``Số: 35/UBND-VP`` (number / agency - drafting unit), with
   the subject on a ``V/v …`` line under it;
-* numbers below 10 take a leading zero; no spaces around ``/``; groups joined by ``-``.
+* numbers below 10 take a leading zero; no spaces around ``/``; groups joined by ``-``;
+* a secret document draws from a sequence of its own, so its symbol ends with the policy's
+  mark (``Số: 02/BC-UBND-M``): a number and symbol is unique in the year across the ordinary
+  register and the register of secret documents.
 
 Sequences restart on 1 January; the year is the one of the issuing date in Asia/Ho_Chi_Minh.
 ``draw`` takes the next number of one sequence inside the caller's transaction, holding the
@@ -43,16 +46,20 @@ def format_number(number: int) -> str:
     return f"{int(number):02d}"
 
 
-def symbol(doc_type: DocumentType, agency_symbol: str, drafting_unit: str = "") -> str:
-    """The symbol after the '/': 'QĐ-UBND', or for an official letter 'UBND-VP'."""
+def symbol(doc_type: DocumentType, agency_symbol: str, drafting_unit: str = "", secret_mark: str = "") -> str:
+    """The symbol after the '/': 'QĐ-UBND', for an official letter 'UBND-VP'; a secret
+    document's ends with the mark: 'BC-UBND-M'."""
     if doc_type.is_official_letter or not doc_type.abbreviation:
-        return "-".join(part for part in (agency_symbol, drafting_unit) if part)
-    return f"{doc_type.abbreviation}-{agency_symbol}"
+        groups = [agency_symbol, drafting_unit]
+    else:
+        groups = [doc_type.abbreviation, agency_symbol]
+    return "-".join(part for part in (*groups, secret_mark) if part)
 
 
-def number_symbol(number: int, doc_type: DocumentType, agency_symbol: str, drafting_unit: str = "") -> str:
-    """'05/QĐ-UBND' or '35/UBND-VP'."""
-    return f"{format_number(number)}/{symbol(doc_type, agency_symbol, drafting_unit)}"
+def number_symbol(number: int, doc_type: DocumentType, agency_symbol: str, drafting_unit: str = "",
+                  secret_mark: str = "") -> str:
+    """'05/QĐ-UBND', '35/UBND-VP', or for a secret document '02/BC-UBND-M'."""
+    return f"{format_number(number)}/{symbol(doc_type, agency_symbol, drafting_unit, secret_mark)}"
 
 
 def number_line(number_symbol_text: str) -> str:

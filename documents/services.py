@@ -112,7 +112,7 @@ get_policy = numbering.get_policy
 def save_policy(policy: NumberingPolicy, *, user) -> NumberingPolicy:
     permissions.require(user, "settings.manage")
     policy.singleton = 1
-    for name in ("agency_symbol", "default_unit_code", "parent_agency_line", "place_name"):
+    for name in ("agency_symbol", "default_unit_code", "secret_mark", "parent_agency_line", "place_name"):
         setattr(policy, name, clean_text(getattr(policy, name)))
     policy.agency_name = clean_multiline(policy.agency_name)
     policy.full_clean()
@@ -162,8 +162,16 @@ def assign_number(doc: OutgoingDocument, *, on: datetime.date | None = None, pol
     key = numbering.sequence_key(doc.doc_type, secret=doc.is_secret, policy=policy)
     number = numbering.draw(day.year, key)
     unit = (doc.drafting_unit or policy.default_unit_code) if doc.doc_type.is_official_letter else ""
+    text = numbering.number_symbol(number, doc.doc_type, policy.agency_symbol, unit,
+                                   policy.secret_mark if doc.is_secret else "")
+    if OutgoingDocument.objects.filter(number_year=day.year, number_symbol=text).exclude(pk=doc.pk).exists():
+        # Only a drafting unit or a mark chosen to look like another symbol gets here; the
+        # refusal rolls back the issuing transaction, the drawn number with it.
+        raise refuse(_("The number and symbol %(number)s is already in this year's registers: change the drafting "
+                       "unit or the mark of secret documents in the numbering settings.") % {"number": text},
+                     code="number_taken")
     doc.number, doc.number_year, doc.sequence_key = number, day.year, key
-    doc.number_symbol = numbering.number_symbol(number, doc.doc_type, policy.agency_symbol, unit)
+    doc.number_symbol = text
     doc.issued_on = day
     doc.place_name = numbering.place_name(policy)
     doc.numbered_at = now()

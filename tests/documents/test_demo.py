@@ -19,5 +19,5 @@ def test_populate_is_idempotent_and_covers_the_steps(tule, people):
         approved = OutgoingDocument.objects.filter(pk__in=made["approved"])
         assert all(doc.state == "approved" and doc.draft_pdf for doc in approved)
         secret = OutgoingDocument.objects.get(confidentiality="confidential")
-        assert secret.number_symbol.endswith("/BC-UBND") and secret.state == "issued" and not secret.body
+        assert secret.number_symbol.endswith("/BC-UBND-M") and secret.state == "issued" and not secret.body
     assert demo.populate(tule, {"clerk": people["clerk"]}) == {}

@@ -66,7 +66,7 @@ def test_shared_sequence_and_yearly_restart(draft_factory):
     assert _number(draft_factory("cong-van"), new_year) == "02/UBND-VP"  # default drafting unit
     # Copies and secret documents have their own sequences.
     assert _number(draft_factory("sao-y"), new_year) == "01/SY-UBND"
-    assert _number(draft_factory("quyet-dinh", body="", confidentiality="confidential"), new_year) == "01/QĐ-UBND"
+    assert _number(draft_factory("quyet-dinh", body="", confidentiality="confidential"), new_year) == "01/QĐ-UBND-M"
     assert _number(draft_factory("quyet-dinh"), new_year) == "03/QĐ-UBND"
     rows = dict(NumberSequence.objects.filter(year=2026).values_list("key", "last_number"))
     assert rows == {"shared": 3, "copy": 1, "secret": 1}
@@ -124,6 +124,65 @@ def test_database_refuses_a_duplicate_number(draft_factory):
         OutgoingDocument.objects.filter(pk=second.pk).update(number=2, number_year=2026)
 
 
+def test_a_secret_document_never_repeats_an_ordinary_number_and_symbol(draft_factory):
+    """Secret documents draw from their own sequence, yet a number and symbol is unique in the
+    year across the ordinary register and the register of secret documents: the secret one
+    carries the policy's mark as the last group of its symbol."""
+    day = datetime.date(2026, 6, 1)
+    ordinary = [_number(draft_factory("thong-bao"), day) for _ in range(2)]
+    assert ordinary == ["01/TB-UBND", "02/TB-UBND"]
+    secret = [_number(draft_factory("thong-bao", body="", confidentiality=level), day)
+              for level in ("confidential", "secret")]
+    assert secret == ["01/TB-UBND-M", "02/TB-UBND-M"]
+    assert not set(ordinary) & set(secret)
+    rows = dict(NumberSequence.objects.filter(year=2026).values_list("key", "last_number"))
+    assert rows == {"shared": 2, "secret": 2}
+
+    policy = numbering.get_policy()
+    policy.secret_mark = "MAT"
+    policy.save()
+    assert _number(draft_factory("bao-cao", body="", confidentiality="top_secret"), day) == "03/BC-UBND-MAT"
+
+
+def test_database_refuses_a_secret_symbol_that_an_ordinary_document_has(draft_factory):
+    day = datetime.date(2026, 6, 2)
+    ordinary = draft_factory("thong-bao")
+    _number(ordinary, day)
+    secret = draft_factory("thong-bao", body="", confidentiality="secret")
+    _number(secret, day)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OutgoingDocument.objects.filter(pk=secret.pk).update(number_symbol=ordinary.number_symbol)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OutgoingDocument.objects.filter(pk=ordinary.pk).update(number_symbol=secret.number_symbol)
+    # Another year may reuse it.
+    OutgoingDocument.objects.filter(pk=secret.pk).update(number_year=2025, number_symbol=ordinary.number_symbol)
+
+
+def test_a_number_taken_in_the_other_register_is_refused_with_a_message_not_a_crash(draft_factory):
+    """A mark emptied behind the settings' back would repeat an ordinary symbol: the issuing
+    is refused with a message and the secret sequence keeps its number."""
+    from django.core.exceptions import ValidationError
+
+    day = datetime.date(2026, 6, 4)
+    _number(draft_factory("thong-bao"), day)
+    NumberingPolicy.objects.filter(singleton=1).update(secret_mark="")
+    with pytest.raises(ValidationError) as refused:
+        _number(draft_factory("thong-bao", body="", confidentiality="secret"), day)
+    assert refused.value.code == "number_taken" and "01/TB-UBND" in refused.value.messages[0]
+    assert not NumberSequence.objects.filter(year=2026, key="secret").exclude(last_number=0).exists()
+
+
+def test_the_secret_mark_is_a_symbol_group(draft_factory):
+    from django.core.exceptions import ValidationError
+
+    policy = numbering.get_policy()
+    for bad in ("", "M-1", "M/1", "M M"):
+        policy.secret_mark = bad
+        with pytest.raises(ValidationError) as refused:
+            policy.full_clean()
+        assert "secret_mark" in refused.value.message_dict
+
+
 # --- concurrent issuing ------------------------------------------------------------------------
 
 @pytest.mark.slow
@@ -176,3 +235,35 @@ def test_twenty_documents_numbered_concurrently_get_01_to_20(committed):
         assert numbers == list(range(1, 21))
         assert symbols == {f"{n:02d}/QĐ-UBND" for n in range(1, 21)}
         assert NumberSequence.objects.get(year=year, key="shared").last_number == 20
+
+
+def test_the_migration_marks_secret_documents_numbered_before_the_mark(draft_factory):
+    """Registers written before the mark existed may hold a secret '02/TB-UBND' beside an
+    ordinary '02/TB-UBND': the migration gives the secret ones the mark (keeping the former
+    symbol in the note) before the database starts refusing duplicates."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    day = datetime.date(2026, 6, 3)
+    ordinary = [draft_factory("thong-bao") for _ in range(2)]
+    for doc in ordinary:
+        _number(doc, day)
+    secrets = [draft_factory("thong-bao", body="", confidentiality="secret", note=note) for note in ("", "Bản số 1")]
+    for doc in secrets:
+        _number(doc, day)
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    executor = MigrationExecutor(connection)
+    executor.migrate([("documents", "0002_document_types")])
+    for secret, former in zip(secrets, ("01/TB-UBND", "02/TB-UBND")):
+        OutgoingDocument.objects.filter(pk=secret.pk).update(
+            number_symbol=former, search_text=f"{former.lower()} thong bao")
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes("documents"))
+    rows = {doc.pk: doc for doc in OutgoingDocument.objects.filter(pk__in=[d.pk for d in ordinary + secrets])}
+    assert [rows[d.pk].number_symbol for d in ordinary] == ["01/TB-UBND", "02/TB-UBND"]
+    assert [rows[d.pk].number_symbol for d in secrets] == ["01/TB-UBND-M", "02/TB-UBND-M"]
+    assert rows[secrets[0].pk].note == "Số, ký hiệu trước khi thêm dấu văn bản mật: 01/TB-UBND"
+    assert rows[secrets[1].pk].note == "Bản số 1; Số, ký hiệu trước khi thêm dấu văn bản mật: 02/TB-UBND"
+    assert rows[secrets[1].pk].search_text.startswith("02/tb-ubnd-m ")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OutgoingDocument.objects.filter(pk=secrets[0].pk).update(number_symbol="01/TB-UBND")

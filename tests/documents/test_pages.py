@@ -115,7 +115,7 @@ def test_settings_page_for_the_commune_admin(people, client_for, tule, doc_types
     client = client_for("tule.localhost", people["commune_admin"])
     assert client.get("/documents/settings/").status_code == 200
     response = client.post("/documents/settings/", {"mode": "per_type", "agency_symbol": "UBND", "default_unit_code": "VP",
-                                                    "due_soon_days": "3", "default_handling_days": "10"})
+                                                    "secret_mark": "M", "due_soon_days": "3", "default_handling_days": "10"})
     assert response.status_code == 302
     bad = client.post("/documents/settings/", {"mode": "per_type", "agency_symbol": "UB ND/X", "default_unit_code": "VP",
                                                "due_soon_days": "3", "default_handling_days": "10"})

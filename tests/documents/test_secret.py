@@ -28,7 +28,7 @@ def test_secret_outgoing_is_a_number_and_a_register_line(level, draft_factory, p
     with pytest.raises(ValidationError):
         services.preview_pdf(doc)
     doc = services.issue(doc, people["clerk"], on=datetime.date(2026, 8, 3))
-    assert doc.state == OutgoingDocument.State.ISSUED and doc.number_symbol == "01/QĐ-UBND"
+    assert doc.state == OutgoingDocument.State.ISSUED and doc.number_symbol == "01/QĐ-UBND-M"
     assert doc.sequence_key == "secret" and fake_signing.calls == []
     assert not any([doc.body, doc.draft_pdf, doc.leader_signed_pdf, doc.numbered_pdf, doc.issued_pdf])
 
@@ -94,4 +94,4 @@ def test_secret_documents_have_a_register_of_their_own(draft_factory, people, fa
     issued_factory(on=datetime.date(2026, 9, 1))
     assert [d.number_symbol for d in selectors.outgoing_register()] == ["01/QĐ-UBND"]
     secret = list(selectors.outgoing_register(secret=True))
-    assert [(d.number_symbol, d.sequence_key) for d in secret] == [("01/QĐ-UBND", "secret")]
+    assert [(d.number_symbol, d.sequence_key) for d in secret] == [("01/QĐ-UBND-M", "secret")]
