@@ -84,6 +84,16 @@ class DayBulletins:
             b.pk: ({c.pk for c in b.clusters.all()}, {v.pk for v in b.villages.all()}) for b in self.bulletins
         }
 
+    @classmethod
+    def loaded(cls, day: datetime.date, bulletins: list[Bulletin], targets: dict) -> "DayBulletins":
+        """The day's share of bulletins already loaded for several days (no query): ``bulletins``
+        approved, in play order, with ``targets`` as ``DayBulletins.targets``."""
+        self = cls.__new__(cls)
+        self.day = day
+        self.bulletins = [b for b in bulletins if b.valid_from <= day <= b.valid_until]
+        self.targets = targets
+        return self
+
     def for_cluster(self, cluster: Cluster) -> list[Bulletin]:
         out = []
         for bulletin in self.bulletins:

@@ -1,5 +1,6 @@
-"""Reads of the commune radio for pages and the API (no writes here, except that a schedule of
-today or later builds the playlists it shows when they are missing, as a device's poll would)."""
+"""Reads of the commune radio for pages and the API (no writes here, except that ``day_schedule``
+of today or later, for the API, builds the playlists it shows when they are missing, as a device's
+poll would; the week's calendar, ``week_schedule``, only reads)."""
 from __future__ import annotations
 
 import datetime
@@ -104,8 +105,107 @@ def day_schedule(day: datetime.date, *, clusters=None, build: bool = True) -> li
     return result
 
 
-def week_schedule(monday: datetime.date, **kwargs) -> list[tuple[datetime.date, list[dict]]]:
-    """Monday to Sunday: (day, ``day_schedule(day)``)."""
+def week_schedule(monday: datetime.date, *, cluster: Cluster | None = None,
+                  clusters: list | None = None) -> list[tuple[datetime.date, list[dict]]]:
+    """Monday to Sunday: (day, windows), for one ``cluster`` or merged over ``clusters`` (the
+    active ones by default). Reads only, in a number of queries that does not grow with the
+    clusters or the bulletins:
+
+    * today and later: what the approved bulletins and the slots give now, worked out in memory
+      (``scheduler.plan_playlist``) once per group of clusters that the same bulletins target —
+      what a device gets on its next poll; nothing is stored;
+    * past days: the playlists stored then (``built``), or nothing (the page then shows the as-run
+      log).
+
+    Each window: ``starts_at``, ``ends_at``, ``slot``, ``built``, ``items`` (each bulletin with its
+    ``plays`` and the number of ``clusters`` that play it), ``overflow`` and ``missing_audio``.
+    """
+    from django.db.models import Count
+
+    from broadcasting.services import slots_for_days
+
     monday = monday - datetime.timedelta(days=monday.weekday())
-    return [(monday + datetime.timedelta(days=i), day_schedule(monday + datetime.timedelta(days=i), **kwargs))
-            for i in range(7)]
+    sunday = monday + datetime.timedelta(days=6)
+    today = timezone.localdate()
+    if cluster is not None:
+        clusters = [cluster]
+    elif clusters is None:
+        clusters = list(Cluster.objects.filter(active=True).select_related("village"))
+    days = slots_for_days(monday, sunday)
+    result: list[tuple[datetime.date, list[dict]]] = []
+
+    # past days: the stored playlists, summed per window and bulletin by the database
+    past = [day for day in days if day < today]
+    stored: dict[tuple, dict] = {}
+    if past and clusters:
+        playlists = Playlist.objects.filter(date__gte=past[0], date__lte=past[-1])
+        playlists = playlists.filter(cluster=cluster) if cluster is not None else playlists.filter(
+            cluster_id__in=[c.pk for c in clusters])
+        for row in playlists.values("starts_at", "ends_at").annotate(count=Count("pk")):
+            stored[(row["starts_at"], row["ends_at"])] = {"items": {}, "overflow": [], "missing_audio": []}
+        for row in playlists.exclude(overflow=[], missing_audio=[]).values("starts_at", "ends_at", "cluster_id",
+                                                                           "overflow", "missing_audio"):
+            window = stored.get((row["starts_at"], row["ends_at"]))
+            if window is not None:
+                window["overflow"] += [dict(o, cluster=row["cluster_id"]) for o in row["overflow"]]
+                window["missing_audio"] += [dict(m, cluster=row["cluster_id"]) for m in row["missing_audio"]]
+        sums = (PlaylistEntry.objects.filter(playlist__in=playlists)
+                .values("playlist__starts_at", "playlist__ends_at", "bulletin_id")
+                .annotate(plays=Count("pk"), clusters=Count("playlist__cluster_id", distinct=True)))
+        rows = list(sums)
+        bulletins_by_pk = Bulletin.objects.in_bulk({row["bulletin_id"] for row in rows})
+        for row in rows:
+            window = stored.get((row["playlist__starts_at"], row["playlist__ends_at"]))
+            bulletin = bulletins_by_pk.get(row["bulletin_id"])
+            if window is not None and bulletin is not None:
+                window["items"][bulletin.pk] = {"bulletin": bulletin, "plays": row["plays"],
+                                                "clusters": row["clusters"]}
+
+    # today and later: worked out from the bulletins approved now, loaded once for the week
+    coming = [day for day in days if day >= today]
+    loaded, targets = [], {}
+    if coming and clusters:
+        loaded = list(
+            Bulletin.objects.filter(state=BulletinState.APPROVED, valid_from__lte=coming[-1],
+                                    valid_until__gte=coming[0])
+            .select_related("asset").prefetch_related("clusters", "villages")
+            .order_by("-priority", "decided_at", "pk")
+        )
+        targets = {b.pk: ({c.pk for c in b.clusters.all()}, {v.pk for v in b.villages.all()}) for b in loaded}
+
+    for day, windows in days.items():
+        out = []
+        if day >= today and clusters:
+            day_bulletins = scheduler.DayBulletins.loaded(day, loaded, targets)
+            groups: dict[tuple, list] = {}
+            for member in clusters:  # clusters the same bulletins target get the same playlist
+                key = tuple(b.pk for b in day_bulletins.for_cluster(member))
+                groups.setdefault(key, []).append(member)
+        for starts_at, ends_at, slot in windows:
+            if day < today:
+                window = stored.get((starts_at, ends_at))
+                built = window is not None
+                window = window or {"items": {}, "overflow": [], "missing_audio": []}
+                items = list(window["items"].values())
+                overflow, missing = window["overflow"], window["missing_audio"]
+            else:
+                built = bool(clusters)
+                merged: dict[int, dict] = {}
+                overflow, missing = [], []
+                for members in (groups.values() if clusters else []):
+                    plan = scheduler.plan_playlist(members[0], starts_at, ends_at, windows, day_bulletins)
+                    counted = set()
+                    for bulletin, _asset, _offset, _duration in plan.entries:
+                        item = merged.setdefault(bulletin.pk, {"bulletin": bulletin, "plays": 0, "clusters": 0})
+                        item["plays"] += len(members)
+                        if bulletin.pk not in counted:
+                            item["clusters"] += len(members)
+                            counted.add(bulletin.pk)
+                    overflow += [dict(o, cluster=members[0].pk) for o in plan.overflow]
+                    missing += [dict(m, cluster=members[0].pk) for m in plan.missing_audio]
+                items = list(merged.values())
+            items.sort(key=lambda i: (-i["bulletin"].priority, i["bulletin"].pk))
+            out.append({"starts_at": starts_at, "ends_at": ends_at, "slot": slot, "built": built, "items": items,
+                        "overflow": overflow, "missing_audio": missing})
+        result.append((day, out))
+    return result

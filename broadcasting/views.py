@@ -143,13 +143,12 @@ def week(request):
     cluster_id = request.GET.get("cluster", "")
     if cluster_id.isdigit() and len(cluster_id) < 12:
         cluster = next((c for c in active if c.pk == int(cluster_id)), None)
-    schedule = selectors.week_schedule(monday, clusters=[cluster] if cluster is not None else active)
+    schedule = selectors.week_schedule(monday, cluster=cluster, clusters=active)  # reads only
     days = []
     for offset, (date, windows) in enumerate(schedule):
         for window in windows:
             window["starts_at"], window["ends_at"] = _local(window["starts_at"]), _local(window["ends_at"])
             window["name"] = window["slot"].name if window["slot"] is not None else _("Extra broadcast")
-            window["built"] = bool(window["playlists"])
             if not window["built"] and date < timezone.localdate():
                 window["items"], window["played"] = _played(window, cluster), True
             window["overflow"] = list(dict.fromkeys(_issue_text(i) for i in window["overflow"]))
