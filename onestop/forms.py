@@ -12,6 +12,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from communes.permissions import members
+from core import periods
 from documents.forms import DayFirstDateField, DayFirstDateTimeField
 from onestop import fees, permissions
 from onestop.models import Delivery, DossierState, PaymentMethod, Procedure
@@ -305,7 +306,9 @@ class RegisterForm(PeriodForm):
     pass
 
 
-class StatisticsForm(PeriodForm):
+class StatisticsForm(periods.PeriodForm):
+    """A month, quarter or year, or dates typed dd/mm/yyyy; a procedure; an officer."""
+
     procedure = forms.ChoiceField(label=_("Procedure"), required=False)
     officer = forms.TypedChoiceField(label=_("Official"), coerce=int, required=False, empty_value=None)
 

@@ -22,6 +22,8 @@ from collections import defaultdict
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from onestop.models import DONE_STATES, OPEN_STATES, Dossier, DossierEvent, DossierState, EventKind
 from workcalendar.services import day_bounds
@@ -130,3 +132,112 @@ def _name(user) -> str:
     if user is None:
         return ""
     return (getattr(user, "full_name", "") or user.get_username()).strip()
+
+
+# --- shares, months and the workbook of the statistics page ---------------------------------------
+
+def on_time_share(counts: dict) -> float | None:
+    """Dossiers resolved by their appointment (early or on time) among those resolved and
+    classified; None when none was resolved."""
+    resolved = counts["early"] + counts["on_time"] + counts["late"]
+    return (counts["early"] + counts["on_time"]) / resolved if resolved else None
+
+
+def monthly(period, **filters) -> list[dict]:
+    """``compute`` for each month the period meets (cut to the period), oldest first; each
+    with ``month`` (its first day)."""
+    rows = []
+    for first in period.months():
+        last = (first + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+        figures = compute(max(first, period.date_from), min(last, period.date_to), **filters)
+        rows.append({"month": first, **figures})
+    return rows
+
+
+def to_xlsx(figures: dict, months: list[dict], *, commune_name: str, period, procedure_label: str = "",
+            officer_label: str = "") -> bytes:
+    """The figures as a workbook: a summary sheet (title, commune, period with its dates, one
+    line per figure), then one sheet per procedure, per official and per month, each with its
+    headings on the first line. Counts are numbers, shares are numbers shown in per cent, dates
+    are dates (``core.xlsx``)."""
+    from openpyxl.styles import Font
+
+    from core import xlsx
+
+    percent = "0.0%"
+    workbook = xlsx.new_workbook()
+    sheet = workbook.active
+    sheet.title = _("Summary")[:31]
+    xlsx.append(sheet, [commune_name])
+    xlsx.append(sheet, [_("Statistics of the one-stop desk").upper()])
+    sheet["A2"].font = Font(bold=True, size=14)
+    xlsx.append(sheet, [_("Period"), period.label])
+    xlsx.append(sheet, [_("From date"), period.date_from])
+    xlsx.append(sheet, [_("To date"), period.date_to])
+    if procedure_label:
+        xlsx.append(sheet, [_("Procedure"), procedure_label])
+    if officer_label:
+        xlsx.append(sheet, [_("Official"), officer_label])
+    xlsx.append(sheet, [])
+    xlsx.append(sheet, [_("Figure"), _("Value")])
+    sheet.cell(row=sheet.max_row, column=1).font = sheet.cell(row=sheet.max_row, column=2).font = Font(bold=True)
+    for label, key in SUMMARY_LINES:
+        xlsx.append(sheet, [str(label), figures[key]])
+    xlsx.append(sheet, [_("Share resolved on time (early or on time)"), on_time_share(figures)],
+                number_formats={1: percent})
+    xlsx.append(sheet, [_("Share of satisfied ratings"), figures["satisfaction_share"]], number_formats={1: percent})
+    sheet.column_dimensions["A"].width = 48
+    sheet.column_dimensions["B"].width = 20
+
+    columns = [(label, key) for label, key in TABLE_COLUMNS]
+
+    def table(title: str, first_headings: list[str], rows: list[list], source: list[dict]) -> None:
+        table_sheet = workbook.create_sheet(title[:31])
+        xlsx.append(table_sheet, first_headings + [str(label) for label, _key in columns]
+                    + [_("Share resolved on time"), _("Share of satisfied ratings")])
+        for cell in table_sheet[1]:
+            cell.font = Font(bold=True)
+        for first, counts in zip(rows, source):
+            xlsx.append(table_sheet, first + [counts[key] for _label, key in columns]
+                        + [on_time_share(counts), counts["satisfaction_share"]],
+                        number_formats={len(first) + len(columns): percent, len(first) + len(columns) + 1: percent})
+        table_sheet.freeze_panes = "A2"
+        table_sheet.column_dimensions["A"].width = 16
+        table_sheet.column_dimensions["B"].width = 40
+
+    table(_("By procedure"), [_("Procedure code"), _("Procedure")],
+          [[row["procedure_code"], row["procedure_name"]] for row in figures["by_procedure"]], figures["by_procedure"])
+    table(_("By official"), [_("Official")], [[row["officer_name"] or "–"] for row in figures["by_officer"]],
+          figures["by_officer"])
+    month_sheet_rows = [[row["month"]] for row in months]
+    table(_("By month"), [_("Month")], month_sheet_rows, months)
+    month_sheet = workbook[_("By month")[:31]]
+    for row in month_sheet.iter_rows(min_row=2, max_col=1):
+        row[0].number_format = "MM/YYYY"
+    return xlsx.save(workbook)
+
+
+SUMMARY_LINES = (
+    (gettext_lazy("Dossiers received"), "received"),
+    (gettext_lazy("In progress"), "in_progress"),
+    (gettext_lazy("Open and overdue"), "overdue"),
+    (gettext_lazy("Resolved"), "completed"),
+    (gettext_lazy("Resolved early"), "early"),
+    (gettext_lazy("Resolved on time"), "on_time"),
+    (gettext_lazy("Resolved late"), "late"),
+    (gettext_lazy("Supplements requested"), "supplements"),
+    (gettext_lazy("Refused"), "refusals"),
+    (gettext_lazy("Stopped"), "stopped"),
+    (gettext_lazy("Ratings"), "rated"),
+    (gettext_lazy("Satisfied ratings"), "satisfied"),
+)
+TABLE_COLUMNS = (
+    (gettext_lazy("Received"), "received"),
+    (gettext_lazy("In progress"), "in_progress"),
+    (gettext_lazy("Early"), "early"),
+    (gettext_lazy("On time"), "on_time"),
+    (gettext_lazy("Late"), "late"),
+    (gettext_lazy("Supplements"), "supplements"),
+    (gettext_lazy("Refused"), "refusals"),
+    (gettext_lazy("Stopped"), "stopped"),
+)

@@ -23,3 +23,4 @@ urlpatterns = [
     path("register.xlsx", views.register_xlsx, name="register-xlsx"),
     path("statistics/", views.statistics_page, name="statistics"),
 ]
+    path("statistics.xlsx", views.statistics_xlsx, name="statistics-xlsx"),

@@ -31,6 +31,7 @@ from communes.second_factor import confirmation_redirect
 from workcalendar.services import day_bounds
 from core.text import fold
 from onestop import fees, forms, pdf, permissions, registers, selectors, services, statistics, vietqr
+from core import periods
 from onestop.models import (
     OPEN_STATES, Dossier, DossierState, FormKind, Handler, IssuedForm, Procedure, Rating, StepKind, TimeUnit,
 )
@@ -678,19 +679,84 @@ def _percent(share) -> str | None:
 
 @page_requires("statistics.read")
 def statistics_page(request):
-    form = forms.StatisticsForm(request.GET or None)
-    date_from, date_to = _period(form)
-    data = form.cleaned_data if form.is_valid() else {}
-    figures = by_procedure = by_officer = None
-    if not form.errors:
-        figures = statistics.compute(date_from, date_to, procedure_code=data.get("procedure") or None,
-                                     officer_id=data.get("officer"))
+    from core import charts
+
+    form, period, figures, months = _statistics(request)
+    context = {"form": form, "period": period, "date_from": period.date_from, "date_to": period.date_to,
+               "figures": figures, "by_procedure": None, "by_officer": None}
+    if figures is not None:
+        series = [_("early"), _("on time"), _("late")]
+        colours = ["#00703c", "#1d70b8", "#d4351c"]
         by_procedure = [{**row, "label": f"{row['procedure_code']} – {row['procedure_name']}",
-                         "percent": _percent(row.get("satisfaction_share"))} for row in figures["by_procedure"]]
-        by_officer = [{**row, "label": row["officer_name"] or "–", "percent": _percent(row.get("satisfaction_share"))}
+                         "percent": _percent(row.get("satisfaction_share")),
+                         "on_time_percent": charts.percent(statistics.on_time_share(row))}
+                        for row in figures["by_procedure"]]
+        by_officer = [{**row, "label": row["officer_name"] or "–", "percent": _percent(row.get("satisfaction_share")),
+                       "on_time_percent": charts.percent(statistics.on_time_share(row))}
                       for row in figures["by_officer"]]
-    return _render(request, "onestop/statistics.html", {
-        "form": form, "figures": figures, "date_from": date_from, "date_to": date_to,
-        "satisfaction_percent": _percent(figures["satisfaction_share"]) if figures else None,
-        "by_procedure": by_procedure, "by_officer": by_officer,
-    }, status=400 if form.errors else 200)
+        results = [(_("All procedures"), [figures["early"], figures["on_time"], figures["late"]])]
+        results += [(row["label"], [row["early"], row["on_time"], row["late"]]) for row in by_procedure]
+        month_rows = [{**row, "on_time_percent": charts.percent(statistics.on_time_share(row))} for row in months]
+        context.update({
+            "satisfaction_percent": _percent(figures["satisfaction_share"]),
+            "on_time_percent": charts.percent(statistics.on_time_share(figures)),
+            "by_procedure": by_procedure, "by_officer": by_officer, "months": month_rows,
+            "results_chart": charts.stacked_bar_chart(
+                results, series=series, colours=colours, title=_("Dossiers resolved early, on time and late")),
+            "received_chart": charts.bar_chart(
+                [(row["label"], row["received"]) for row in by_procedure], title=_("Dossiers received by procedure")),
+            "months_chart": charts.column_chart(
+                [f"{row['month']:%m/%Y}" for row in months],
+                [[row["received"] for row in months], [row["early"] + row["on_time"] for row in months],
+                 [row["late"] for row in months]],
+                series=[_("received"), _("resolved by the appointment"), _("late")],
+                colours=["#505a5f", "#00703c", "#d4351c"], title=_("Dossiers per month"),
+            ) if months else None,
+            "export_query": form.query() + _statistics_filters_query(form),
+        })
+    return _render(request, "onestop/statistics.html", context, status=400 if form.errors else 200)
+
+
+def _statistics_filters_query(form) -> str:
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    extra = {key: data.get(key) for key in ("procedure", "officer") if data.get(key) not in (None, "")}
+    return ("&" + urlencode(extra)) if extra else ""
+
+
+@page_requires("statistics.read")
+def statistics_xlsx(request):
+    form, period, figures, months = _statistics(request)
+    if figures is None:
+        return statistics_page(request)
+    if not months:  # a period within one month: that month's line is the period's figures
+        months = [{"month": period.date_from.replace(day=1), **figures}]
+    commune = _commune()
+    procedure_label, officer_label = _filter_labels(form)
+    data = statistics.to_xlsx(figures, months, commune_name=str(commune), period=period,
+                              procedure_label=procedure_label, officer_label=officer_label)
+    return _bytes_response(data, registers.XLSX_CONTENT_TYPE,
+                           periods.file_name("thong-ke-mot-cua", commune, period, "xlsx"), attachment=True)
+def _statistics(request):
+    """The form, its period and the figures of the statistics page and its workbook."""
+    form = forms.StatisticsForm(request.GET or None, today=_local_today())
+    valid = form.is_valid() if form.is_bound else True
+    period = form.get_period()
+    if not valid:
+        return form, period, None, None
+    data = form.cleaned_data if form.is_bound else {}
+    filters = {"procedure_code": data.get("procedure") or None, "officer_id": data.get("officer")}
+    figures = statistics.compute(period.date_from, period.date_to, **filters)
+    months = statistics.monthly(period, **filters) if len(period.months()) > 1 else []
+    return form, period, figures, months
+
+
+def _filter_labels(form) -> tuple[str, str]:
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    labels = []
+    for name in ("procedure", "officer"):
+        value = data.get(name)
+        labels.append(next((str(label) for key, label in form.fields[name].choices
+                            if value not in (None, "") and str(key) == str(value)), ""))
+    return labels[0], labels[1]
+
+
