@@ -22,5 +22,5 @@ urlpatterns = [
     path("register.pdf", views.register_pdf, name="register-pdf"),
     path("register.xlsx", views.register_xlsx, name="register-xlsx"),
     path("statistics/", views.statistics_page, name="statistics"),
-]
     path("statistics.xlsx", views.statistics_xlsx, name="statistics-xlsx"),
+]

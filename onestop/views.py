@@ -29,9 +29,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from communes.permissions import page_guard, user_names
 from communes.second_factor import confirmation_redirect
 from workcalendar.services import day_bounds
+from core import periods
 from core.text import fold
 from onestop import fees, forms, pdf, permissions, registers, selectors, services, statistics, vietqr
-from core import periods
 from onestop.models import (
     OPEN_STATES, Dossier, DossierState, FormKind, Handler, IssuedForm, Procedure, Rating, StepKind, TimeUnit,
 )
@@ -677,6 +677,30 @@ def _percent(share) -> str | None:
     return text[:-2] if text.endswith(",0") else text
 
 
+def _statistics(request):
+    """The form, its period and the figures of the statistics page and its workbook."""
+    form = forms.StatisticsForm(request.GET or None, today=_local_today())
+    valid = form.is_valid() if form.is_bound else True
+    period = form.get_period()
+    if not valid:
+        return form, period, None, None
+    data = form.cleaned_data if form.is_bound else {}
+    filters = {"procedure_code": data.get("procedure") or None, "officer_id": data.get("officer")}
+    figures = statistics.compute(period.date_from, period.date_to, **filters)
+    months = statistics.monthly(period, **filters) if len(period.months()) > 1 else []
+    return form, period, figures, months
+
+
+def _filter_labels(form) -> tuple[str, str]:
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    labels = []
+    for name in ("procedure", "officer"):
+        value = data.get(name)
+        labels.append(next((str(label) for key, label in form.fields[name].choices
+                            if value not in (None, "") and str(key) == str(value)), ""))
+    return labels[0], labels[1]
+
+
 @page_requires("statistics.read")
 def statistics_page(request):
     from core import charts
@@ -736,27 +760,3 @@ def statistics_xlsx(request):
                               procedure_label=procedure_label, officer_label=officer_label)
     return _bytes_response(data, registers.XLSX_CONTENT_TYPE,
                            periods.file_name("thong-ke-mot-cua", commune, period, "xlsx"), attachment=True)
-def _statistics(request):
-    """The form, its period and the figures of the statistics page and its workbook."""
-    form = forms.StatisticsForm(request.GET or None, today=_local_today())
-    valid = form.is_valid() if form.is_bound else True
-    period = form.get_period()
-    if not valid:
-        return form, period, None, None
-    data = form.cleaned_data if form.is_bound else {}
-    filters = {"procedure_code": data.get("procedure") or None, "officer_id": data.get("officer")}
-    figures = statistics.compute(period.date_from, period.date_to, **filters)
-    months = statistics.monthly(period, **filters) if len(period.months()) > 1 else []
-    return form, period, figures, months
-
-
-def _filter_labels(form) -> tuple[str, str]:
-    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    labels = []
-    for name in ("procedure", "officer"):
-        value = data.get(name)
-        labels.append(next((str(label) for key, label in form.fields[name].choices
-                            if value not in (None, "") and str(key) == str(value)), ""))
-    return labels[0], labels[1]
-
-
