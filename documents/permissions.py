@@ -56,6 +56,7 @@ ACTION_ROLES: dict[str, frozenset] = {
     "outgoing.file": frozenset({CLERK}),
     "outgoing.withdraw": frozenset({CLERK}) | LEADERS,
     "registers.read": SEE_ALL_ROLES,
+    "statistics.read": SEE_ALL_ROLES,  # counts of the whole office, as the registers
     "settings.manage": frozenset({COMMUNE_ADMIN}),
     "notices.read": DOCUMENT_ROLES,
 }

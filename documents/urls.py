@@ -24,6 +24,8 @@ urlpatterns = [
     path("outgoing/<int:pk>/attachments/<int:attachment_pk>/remove/", views.outgoing_attachment_remove,
          name="outgoing-attachment-remove"),
     path("outgoing/<int:pk>/<slug:action>/", views.outgoing_action, name="outgoing-action"),
+    path("statistics/", views.statistics_page, name="statistics"),
+    path("statistics.xlsx", views.statistics_xlsx, name="statistics-xlsx"),
     path("settings/", views.settings_page, name="settings"),
     path("settings/authorities/new/", views.authority_create, name="authority-create"),
     path("settings/authorities/<int:pk>/end/", views.authority_end, name="authority-end"),

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import connection
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,10 +17,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from communes.permissions import user_names
 from communes.second_factor import confirmation_redirect
+from core import periods
 from documents import files, forms, numbering, permissions, registers, selectors, services
 from documents.models import (
     IncomingAttachment, IncomingDocument, IncomingState, OutgoingAttachment, OutgoingDocument, SigningAuthority,
 )
+from documents import statistics
 from documents.permissions import page_requires
 
 PAGE_SIZE = 30
@@ -32,6 +35,7 @@ def _render(request, template: str, context: dict, status: int = 200):
     context.setdefault("nav", {
         "documents": permissions.has_role_for(user, "incoming.read"),
         "registers": permissions.has_role_for(user, "registers.read"),
+        "statistics": permissions.has_role_for(user, "statistics.read"),
         "settings": permissions.has_role_for(user, "settings.manage"),
     })
     return render(request, template, context, status=status)
@@ -527,6 +531,64 @@ def register_view(kind, fmt=None):
 
     view.__name__ = f"register_{kind}_{fmt or 'page'}"
     return view
+
+
+# --- statistics --------------------------------------------------------------------------------
+
+def _statistics(request):
+    form = periods.PeriodForm(request.GET or None, today=numbering.local_today())
+    valid = form.is_valid() if form.is_bound else True
+    period = form.get_period()
+    figures = statistics.compute(period.date_from, period.date_to) if valid else None
+    return form, period, figures
+
+
+@page_requires("statistics.read")
+def statistics_page(request):
+    from core import charts
+
+    form, period, figures = _statistics(request)
+    context = {"form": form, "period": period, "figures": figures}
+    if figures is not None:
+        months = figures["by_month"]
+        deadlines = figures["deadlines"]
+        context.update({
+            "on_time_percent": charts.percent(deadlines["on_time_share"]),
+            "by_handler": [{**row, "on_time_percent": charts.percent(row["on_time_share"])}
+                           for row in figures["by_handler"]],
+            "months_chart": charts.column_chart(
+                [f"{row['month']:%m/%Y}" for row in months],
+                [[row["received"] for row in months], [row["issued"] for row in months]],
+                series=[_("documents received"), _("documents issued")],
+                title=_("Documents received and issued per month"),
+            ),
+            "types_chart": charts.stacked_bar_chart(
+                [(row["type"], [row["received"], row["issued"]]) for row in figures["by_type"]],
+                series=[_("documents received"), _("documents issued")], title=_("Documents by type"),
+            ) if figures["by_type"] else None,
+            "deadlines_chart": charts.stacked_bar_chart(
+                [(_("All handlers"), [deadlines["on_time"], deadlines["late"], deadlines["overdue"], deadlines["pending"]])]
+                + [(row["handler_name"] or "–", [row["on_time"], row["late"], row["overdue"], row["pending"]])
+                   for row in figures["by_handler"]],
+                series=[_("by the deadline"), _("after the deadline"), _("overdue"), _("not yet due")],
+                colours=["#00703c", "#f47738", "#d4351c", "#505a5f"],
+                title=_("Incoming documents with a deadline"),
+            ),
+            "export_query": form.query(),
+        })
+    return _render(request, "documents/statistics.html", context, status=400 if form.errors else 200)
+
+
+@page_requires("statistics.read")
+def statistics_xlsx(request):
+    form, period, figures = _statistics(request)
+    if figures is None:
+        return statistics_page(request)
+    commune = connection.tenant
+    response = HttpResponse(statistics.to_xlsx(figures, commune_name=str(commune), agency=_agency(), period=period),
+                            content_type=registers.XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{periods.file_name("thong-ke-van-ban", commune, period, "xlsx")}"'
+    return response
 
 
 # --- settings ----------------------------------------------------------------------------------
