@@ -97,8 +97,27 @@ def covered_seconds(start: datetime.datetime, end: datetime.datetime) -> dict[in
 
 def monthly_report(first: datetime.date, now: datetime.datetime | None = None) -> dict:
     """The month's figures of the commune in use (see the module's text)."""
-    now = now or timezone.now()
     start, end = month_bounds(first)
+    report = period_report(first, (end - datetime.timedelta(days=1)).date(), now=now)
+    report["month"] = f"{first:%Y-%m}"
+    return report
+
+
+def period_bounds(date_from: datetime.date, date_to: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    """Start of ``date_from`` and end (exclusive) of ``date_to``, Vietnam time."""
+    tz = timezone.get_default_timezone()
+    start = datetime.datetime.combine(date_from, datetime.time()).replace(tzinfo=tz)
+    end = datetime.datetime.combine(date_to + datetime.timedelta(days=1), datetime.time()).replace(tzinfo=tz)
+    return start, end
+
+
+def period_report(date_from: datetime.date, date_to: datetime.date, now: datetime.datetime | None = None) -> dict:
+    """The figures of the commune in use between two dates (both included): the month's
+    figures of the module's text over any span (a quarter, a year); uptime covers the span up
+    to now."""
+    now = now or timezone.now()
+    first = date_from
+    start, end = period_bounds(date_from, date_to)
     until = min(end, now)
     aired = {
         row["cluster"]: row for row in
@@ -139,7 +158,7 @@ def monthly_report(first: datetime.date, now: datetime.datetime | None = None) -
     totals["hours_aired"] = _hours(totals["seconds_aired"])
     totals["uptime"] = round(sum(uptimes) / len(uptimes), 4) if uptimes else None
 
-    last_day = (end - datetime.timedelta(days=1)).date()
+    last_day = date_to
     on_air = set(Bulletin.objects.filter(state=BulletinState.APPROVED, valid_from__lte=last_day,
                                          valid_until__gte=first).values_list("pk", flat=True))
     plays = {
@@ -158,7 +177,64 @@ def monthly_report(first: datetime.date, now: datetime.datetime | None = None) -
                            "plays": plays.get(value, {}).get("plays", 0), "seconds_aired": round(seconds, 2),
                            "hours_aired": _hours(seconds)})
     totals["bulletins"] = sum(counts.values())
+    totals["bulletins_played"] = len(played_ids)
     return {
-        "month": f"{first:%Y-%m}", "date_from": first, "date_to": last_day,
+        "date_from": first, "date_to": last_day,
         "clusters": clusters, "categories": categories, "totals": totals,
     }
+
+
+# --- the workbook of the reports page -------------------------------------------------------------
+
+def to_xlsx(report: dict, *, commune_name: str, period) -> bytes:
+    """The report as a workbook: a summary sheet (title, commune, period with its dates, the
+    totals), then a sheet per cluster and per category, each with its headings on the first
+    line. Hours are numbers with two decimals, uptime a number shown in per cent, dates dates."""
+    from openpyxl.styles import Font
+
+    from core import xlsx
+
+    bold = Font(bold=True)
+    hours, percent = "0.00", "0.0%"
+    totals = report["totals"]
+    workbook = xlsx.new_workbook()
+    sheet = workbook.active
+    sheet.title = _("Summary")[:31]
+    xlsx.append(sheet, [commune_name])
+    xlsx.append(sheet, [_("Radio report").upper()])
+    sheet["A2"].font = Font(bold=True, size=14)
+    xlsx.append(sheet, [_("Period"), period.label])
+    xlsx.append(sheet, [_("From date"), period.date_from])
+    xlsx.append(sheet, [_("To date"), period.date_to])
+    xlsx.append(sheet, [])
+    xlsx.append(sheet, [_("Figure"), _("Value")])
+    for cell in sheet[sheet.max_row]:
+        cell.font = bold
+    xlsx.append(sheet, [_("Hours aired"), totals["hours_aired"]], number_formats={1: hours})
+    xlsx.append(sheet, [_("Plays"), totals["plays"]])
+    xlsx.append(sheet, [_("Emergency plays"), totals["emergency_plays"]])
+    xlsx.append(sheet, [_("Bulletins broadcast"), totals["bulletins_played"]])
+    xlsx.append(sheet, [_("Bulletins on the air"), totals["bulletins"]])
+    xlsx.append(sheet, [_("Clusters"), totals["clusters"]])
+    xlsx.append(sheet, [_("Device uptime"), totals["uptime"]], number_formats={1: percent})
+    sheet.column_dimensions["A"].width = 40
+    sheet.column_dimensions["B"].width = 20
+
+    def table(title, headings, rows, formats):
+        table_sheet = workbook.create_sheet(title[:31])
+        xlsx.append(table_sheet, headings)
+        for cell in table_sheet[1]:
+            cell.font = bold
+        for values in rows:
+            xlsx.append(table_sheet, values, number_formats=formats)
+        table_sheet.freeze_panes = "A2"
+        table_sheet.column_dimensions["A"].width = 30
+        table_sheet.column_dimensions["B"].width = 24
+
+    table(_("Per cluster"), [_("Cluster"), _("Village"), _("Hours aired"), _("Plays"), _("Emergency plays"), _("Uptime")],
+          [[row["name"], row["village"], row["hours_aired"], row["plays"], row["emergency_plays"], row["uptime"]]
+           for row in report["clusters"]], {2: hours, 5: percent})
+    table(_("Bulletins by category"), [_("Category"), _("Bulletins"), _("Plays"), _("Hours aired")],
+          [[row["label"], row["bulletins"], row["plays"], row["hours_aired"]] for row in report["categories"]],
+          {3: hours})
+    return xlsx.save(workbook)

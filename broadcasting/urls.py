@@ -28,4 +28,5 @@ urlpatterns = [
     path("pronunciations/", views.pronunciations, name="pronunciations"),
     path("pronunciations/<int:pk>/", views.pronunciation_edit, name="pronunciation"),
     path("reports/", views.reports, name="reports"),
+    path("reports.xlsx", views.reports_xlsx, name="reports-xlsx"),
 ]

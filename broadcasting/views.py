@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from communes.permissions import page_guard, user_names
+from core import periods, xlsx
 from core.http import ranged_file_response
 from broadcasting import audio_services, forms, permissions, scheduler, selectors, services
 from broadcasting import reports as radio_reports
@@ -774,18 +775,35 @@ def pronunciation_edit(request, pk):
 
 # --- reports ----------------------------------------------------------------------------------
 
+def _report(request):
+    """The period form (``month`` in mm/yyyy or yyyy-mm still names a month), the period, the
+    error of a month that names none, and the report (None on an error)."""
+    month_text = (request.GET.get("month") or "").replace("\x00", "")[:20]
+    data = request.GET.copy() if request.GET else None
+    error = ""
+    if month_text and not request.GET.get("period"):
+        try:
+            data["period"] = f"{radio_reports.parse_month(month_text):%Y-%m}"
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    form = periods.PeriodForm(data, today=timezone.localdate())
+    valid = form.is_valid() if form.is_bound else True
+    period = form.get_period()
+    report = radio_reports.period_report(period.date_from, period.date_to) if valid and not error else None
+    return form, period, error, report
+
+
 @page_requires("report.read")
 def reports(request):
-    month_text = (request.GET.get("month") or "").replace("\x00", "")[:20]
-    error = ""
-    try:
-        first = radio_reports.parse_month(month_text)
-    except ValidationError as exc:
-        error = " ".join(exc.messages)
-        first = timezone.localdate().replace(day=1)
-    report = None if error else radio_reports.monthly_report(first)
-    previous = (first - datetime.timedelta(days=1)).replace(day=1)
-    following = (first + datetime.timedelta(days=32)).replace(day=1)
+    from core import charts
+
+    form, period, error, report = _report(request)
+    context = {"form": form, "period": period, "error": error, "report": report}
+    if period.kind != "custom":
+        previous = periods.of_date(period.kind, period.date_from - datetime.timedelta(days=1))
+        following = periods.of_date(period.kind, period.date_to + datetime.timedelta(days=1))
+        context.update({"previous": previous,
+                        "following": following if following.date_from <= timezone.localdate() else None})
     if report:
         for row in report["clusters"] + report["categories"]:
             row["hours_text"] = _decimal(row["hours_aired"], 1)
@@ -794,11 +812,33 @@ def reports(request):
         totals = report["totals"]
         totals["hours_text"] = _decimal(totals["hours_aired"], 1)
         totals["uptime_text"] = _decimal(totals["uptime"] * 100, 1) if totals["uptime"] is not None else None
-    return _render(request, "broadcasting/reports.html", {
-        "month_value": month_text if error else f"{first:%m/%Y}", "error": error, "month": first, "report": report,
-        "previous": previous, "following": following,
-        "this_month": first == timezone.localdate().replace(day=1),
-    }, status=400 if error else 200)
+        clusters = report["clusters"]
+        context.update({
+            "hours_chart": charts.bar_chart(
+                [(row["name"], row["hours_aired"]) for row in clusters], title=_("Hours aired per cluster"),
+                unit=_("h"), fmt=lambda value: charts.number(value, 1)) if clusters else None,
+            "uptime_chart": charts.bar_chart(
+                [(row["name"], row["uptime"] * 100 if row["uptime"] is not None else None) for row in clusters],
+                title=_("Device uptime per cluster"), maximum=100, unit="%", fmt=lambda value: charts.number(value, 1),
+                colour=charts.PALETTE[1]) if clusters else None,
+            "categories_chart": charts.bar_chart(
+                [(row["label"], row["plays"]) for row in report["categories"]],
+                title=_("Plays by category of bulletin"), colour=charts.PALETTE[4]),
+            "export_query": form.query(),
+        })
+    return _render(request, "broadcasting/reports.html", context, status=400 if error or form.errors else 200)
+
+
+@page_requires("report.read")
+def reports_xlsx(request):
+    form, period, error, report = _report(request)
+    if report is None:
+        return reports(request)
+    commune = connection.tenant
+    response = HttpResponse(radio_reports.to_xlsx(report, commune_name=str(commune), period=period),
+                            content_type=xlsx.CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{periods.file_name("bao-cao-truyen-thanh", commune, period, "xlsx")}"'
+    return response
 
 
 def _decimal(value, places: int) -> str:
