@@ -310,6 +310,7 @@ def _today(rng, officer, specialist, chairman, clerk, citizen, leader_pin: str, 
 
     from onestop import services
     from onestop.models import Procedure
+    from workcalendar.services import add_working_days
 
     procedures = {p.code: p for p in Procedure.objects.filter(is_current=True)}
     made: dict[str, int] = {}
@@ -333,7 +334,8 @@ def _today(rng, officer, specialist, chairman, clerk, citizen, leader_pin: str, 
         count("supplement")
         dossier = _intake(status, officer, rng)
         dossier = services.hand_over(dossier=dossier, user=officer, to_user_id=specialist.pk)
-        services.extend(dossier=dossier, user=officer, new_due_at=dossier.due_at + datetime.timedelta(days=3),
+        # Form 4's new date: the end of the third working day after the appointment.
+        services.extend(dossier=dossier, user=officer, new_due_at=add_working_days(dossier.due_at, 3),
                         reason="Cần xác minh tại nơi cư trú trước đây của người yêu cầu.")
         count("extended")
         dossier = _intake(status, officer, rng)

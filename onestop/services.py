@@ -1054,28 +1054,48 @@ def supplement_arrived(*, dossier, user, note: str = "") -> Dossier:
     return locked
 
 
+def require_working_day(moment: datetime.datetime | datetime.date, field: str) -> None:
+    """Refuse an appointment (a date the desk gives a citizen) on a day that is not a working
+    day of the commune's calendar, naming the nearest working day after it."""
+    from workcalendar.services import is_working_day, next_working_day, to_local
+
+    day = to_local(moment).date() if isinstance(moment, datetime.datetime) else moment
+    if not is_working_day(day):
+        raise _error(_("The appointment must be on a working day; the nearest working day is %(date)s.")
+                     % {"date": next_working_day(day).strftime("%d/%m/%Y")}, code="not_working_day", field=field)
+
+
 def _as_due_moment(value) -> datetime.datetime | None:
-    """A new date for form 4: a datetime, or a date (the end of that working day)."""
-    from workcalendar.services import TZ, due_at, to_local
+    """A new date for form 4, on a working day: a datetime, or a date (a datetime at midnight,
+    as a date-only field gives it), which is the end of that working day."""
+    from workcalendar.services import TZ, to_local, work_periods
 
     if isinstance(value, datetime.datetime):
-        return to_local(value)
-    if isinstance(value, str):
+        value = to_local(value)
+    elif isinstance(value, str):
         text = clean_text(value)
         for fmt in ("%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"):
             try:
-                return datetime.datetime.strptime(text, fmt).replace(tzinfo=TZ)
+                value = datetime.datetime.strptime(text, fmt).replace(tzinfo=TZ)
+                break
             except ValueError:
                 continue
-        value = _parse_date(text)
+        else:
+            value = _parse_date(text)
+    if isinstance(value, datetime.datetime):
+        require_working_day(value, "new_due_at")
+        if value.time() != datetime.time.min:
+            return value
+        value = value.date()
     if isinstance(value, datetime.date):
-        return due_at(datetime.datetime.combine(value, datetime.time(7, 30), TZ), working_days=0)
+        require_working_day(value, "new_due_at")
+        return datetime.datetime.combine(value, work_periods()[-1][1], TZ)
     return None
 
 
 def extend(*, dossier, user, new_due_at, reason: str) -> Dossier:
-    """Form 4: the apology and a new date when the dossier will be late. The appointment the
-    statistics measure against (``due_at``) is not moved."""
+    """Form 4: the apology and a new date when the dossier will be late, on a working day. The
+    appointment the statistics measure against (``due_at``) is not moved."""
     permissions.require(user, "dossier.extend")
     reason = _clean_reason(reason, message=_("Give the reason for the delay."))
     moment = _as_due_moment(new_due_at)

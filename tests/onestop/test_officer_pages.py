@@ -357,14 +357,14 @@ def test_processing_through_the_pages(received, procedure, people, client_for, t
     # Form 4: a date is needed, read day first.
     bad = officer.post(f"{url}extend/", {"new_due_at": "31/02/2030 10:00", "reason": "Chậm xác minh"})
     assert bad.status_code == 400
-    response = officer.post(f"{url}extend/", {"new_due_at": "15/12/2030 10:00", "reason": "Cần xác minh thêm"})
+    response = officer.post(f"{url}extend/", {"new_due_at": "16/12/2030 10:00", "reason": "Cần xác minh thêm"})
     assert response.status_code == 302, response.content.decode()[:3000]
     # The fee paid in cash: a receipt.
     assert officer.post(f"{url}payment/", {"method": "cash", "amount": "", "reference": ""}).status_code == 302
     with tenant_context(tule):
         dossier = Dossier.objects.get(pk=received.pk)
         assert dossier.state in ("received", "in_progress")
-        assert timezone.localtime(dossier.extended_due_at).date() == datetime.date(2030, 12, 15)
+        assert timezone.localtime(dossier.extended_due_at).date() == datetime.date(2030, 12, 16)
         assert dossier.fee_paid_at and dossier.payments.count() == 1
         kinds = set(dossier.forms.values_list("kind", flat=True))
         assert {"1", "2", "4", "fee"} <= kinds

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from onestop import selectors, services
 from onestop.models import DossierState, Payment, SupplementPause
+from workcalendar.services import add_working_days
 
 from .conftest import flat, pdftotext
 from .helpers import PHONE, notifications_to, read, received_dossier
@@ -63,7 +64,7 @@ def test_prepare_result_renders_number_and_details(dossier, people):
 
 def test_extension_issues_form_4_and_never_moves_the_appointment(dossier, people):
     due = dossier.due_at
-    new_date = (timezone.localtime(due) + datetime.timedelta(days=7)).date()
+    new_date = add_working_days(due, 5)
     with pytest.raises(PermissionDenied):
         services.extend(dossier=dossier, user=people["specialist"], new_due_at=new_date, reason="x")
     with pytest.raises(ValidationError) as earlier:
