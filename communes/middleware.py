@@ -17,8 +17,15 @@ from communes.models import Domain
 
 
 def _not_found(request):
+    """The page of a host that is no commune's: the site's 404 page, in the language the reader
+    chose (the language middleware has not run yet), with the site's styles."""
+    from django.utils import translation
+
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    language = chosen if chosen in {code for code, _name in settings.LANGUAGES} else settings.LANGUAGE_CODE
     try:
-        body = loader.render_to_string("404.html", {"request_path": request.path})
+        with translation.override(language):
+            body = loader.render_to_string("404.html", {"request_path": request.path, "LANGUAGE_CODE": language})
     except Exception:  # the template must never turn a 404 into a 500
         body = "<h1>404</h1>"
     return HttpResponseNotFound(body)
@@ -69,6 +76,10 @@ class CommuneHostMiddleware:
         except Domain.DoesNotExist:
             request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
             set_urlconf(request.urlconf)
+            if request.path_info.startswith(settings.STATIC_URL):
+                # The stylesheet of the page below: static files are the same on every host.
+                request.is_national = True
+                return self.get_response(request)
             return _not_found(request)
         except DatabaseError:
             return _database_unavailable(request)

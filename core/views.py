@@ -87,7 +87,20 @@ def page_not_found(request, exception=None):
 def server_error(request):
     if request.path.startswith("/api/"):
         return json_error(500, "server_error", _("An internal error occurred."))
-    return render(request, "500.html", status=500)
+    # Drawn without the context processors: what failed may be the database they read.
+    from django.http import HttpResponseServerError
+    from django.template import loader
+
+    body = loader.render_to_string("500.html", {"commune": getattr(request, "commune", None)})
+    return HttpResponseServerError(body)
+
+
+def csrf_failure(request, reason=""):
+    """A form sent without a valid CSRF token (an old page, blocked cookies): a page in the
+    site's layout that says what to do, not Django's technical one."""
+    if request.path.startswith("/api/"):
+        return json_error(403, "csrf_failed", _("The form has expired: reload the page and send it again."))
+    return render(request, "403_csrf.html", status=403)
 
 
 def permission_denied(request, exception=None):

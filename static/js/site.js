@@ -41,3 +41,13 @@
     setWidths(event.target);
   });
 }());
+
+/* An error summary at the top of a form takes the focus, so that a screen reader reads it and
+   the keyboard starts from its links. */
+document.addEventListener("DOMContentLoaded", function () {
+  "use strict";
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) {
+    summary.focus();
+  }
+});
