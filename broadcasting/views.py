@@ -368,6 +368,8 @@ def _audio_context(asset) -> dict:
         "duration": status.get("duration") if status.get("duration") is not None else asset.duration_seconds,
         "url": reverse("broadcasting:audio-file", args=[asset.key]),
         "status_url": reverse("broadcasting:audio-status", args=[asset.key]),
+        # The voice's plain name, not the engine's key ("vi").
+        "voice_label": dict(forms.voice_choices()).get(asset.voice, asset.voice) if asset.voice else "",
     }
 
 

@@ -74,14 +74,125 @@ def _parse_box(value: str):
     return {"page": page - 1, "box": [x1, y1, x2, y2]}
 
 
+# --- plain labels: the drafting unit's abbreviation, communes by name ----------------------------
+
+# The units of a commune's People's Committee after the 2025 reform, with the abbreviations their
+# official letters commonly carry (12/UBND-VP). A commune may use others: the list only suggests.
+KNOWN_UNITS = [
+    ("VP", _("Office of the People's Council and People's Committee")),
+    ("KT", _("Economic Division")),
+    ("VHXH", _("Culture and Society Division")),
+    ("TTPVHCC", _("Public Administration Service Centre")),
+]
+
+
+def unit_name(code: str) -> str:
+    return str(dict(KNOWN_UNITS).get((code or "").strip().upper(), ""))
+
+
+class UnitAbbreviationInput(forms.TextInput):
+    """A short text box for a unit's abbreviation, with the known units to pick from and the
+    name of the unit typed shown beside it."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"maxlength": "20", "autocomplete": "off", "size": "10", "class": "short", **(attrs or {})})
+
+    def render(self, name, value, attrs=None, renderer=None):
+        from django.utils.html import format_html, format_html_join
+
+        attrs = dict(attrs or {})
+        list_id = f"{attrs.get('id') or 'id_' + name}-units"
+        attrs["list"] = list_id
+        attrs["aria-describedby"] = f"{list_id}-name"
+        box = super().render(name, value, attrs, renderer)
+        options = format_html_join("", '<option value="{}">{}</option>', ((code, label) for code, label in KNOWN_UNITS))
+        return format_html('{}<datalist id="{}">{}</datalist> <span class="muted" id="{}-name">{}</span>',
+                           box, list_id, options, list_id, unit_name(value))
+
+
+def _province_units(commune) -> list[int]:
+    """The supervising units of the commune's province (the province and the units below it)."""
+    from communes.models import SupervisingUnit
+
+    unit = commune.supervising_unit if commune is not None else None
+    if unit is None:
+        return []
+    while unit.parent_id:
+        unit = SupervisingUnit.objects.get(pk=unit.parent_id)
+    return [unit.pk, *unit.descendant_ids()]
+
+
+def province_commune_choices() -> list[tuple[str, str]]:
+    """The other communes of this commune's province on the installation, by name."""
+    from communes.models import Commune
+    from communes.permissions import current_commune
+    from core.text import vi_sort_key
+
+    here = current_commune()
+    if here is None:
+        return []
+    communes = Commune.objects.filter(supervising_unit_id__in=_province_units(here)).exclude(pk=here.pk)
+    return sorted(((c.code, str(c)) for c in communes), key=lambda pair: vi_sort_key(pair[1]))
+
+
+def communes_by_name(text: str) -> list[str]:
+    """'Yên Mô; nga an (Thanh Hoá)' → the communes' codes. Names are compared without accents; a
+    province in brackets tells apart two communes of the same name; a 5-digit code is accepted too."""
+    from communes.models import Commune
+    from core.text import fold
+
+    codes, errors = [], []
+    for entry in [part.strip() for part in re.split(r"[;\n]+", text or "") if part.strip()]:
+        if re.fullmatch(r"[0-9]{5}", entry):
+            codes.append(entry)
+            continue
+        match = re.fullmatch(r"(.*?)\s*\((.*)\)", entry)
+        name, province = (match.group(1), match.group(2)) if match else (entry, "")
+        wanted = fold(re.sub(r"^(xa|phuong|dac khu)\s+", "", fold(name)))
+        found = [c for c in Commune.objects.select_related("supervising_unit") if fold(c.name) == wanted]
+        if province:
+            found = [c for c in found if c.supervising_unit and fold(province) in fold(_province_name(c))]
+        if len(found) == 1:
+            codes.append(found[0].code)
+        elif not found:
+            errors.append(_("No commune named “%(name)s” on this installation.") % {"name": entry[:60]})
+        else:
+            errors.append(_("Several communes are named “%(name)s”: add the province in brackets, e.g. %(example)s.") % {
+                "name": entry[:60], "example": f"{found[0].name} ({_province_name(found[0])})"})
+    if errors:
+        raise forms.ValidationError(errors)
+    return list(dict.fromkeys(codes))
+
+
+def _province_name(commune) -> str:
+    unit = commune.supervising_unit
+    while unit is not None and unit.parent_id:
+        unit = unit.parent
+    return unit.name if unit is not None else ""
+
+
+def commune_names(codes) -> str:
+    from communes.models import Commune
+
+    by_code = {c.code: c for c in Commune.objects.filter(code__in=list(codes)).select_related("supervising_unit")}
+    return "; ".join(f"{by_code[code].name} ({_province_name(by_code[code])})" if code in by_code else code
+                     for code in codes)
+
+
 class OutgoingForm(forms.ModelForm):
     reply_due = DayFirstDateField(label=_("reply requested by"), required=False)
     recipient_units = forms.MultipleChoiceField(
         label=_("Send electronically to the supervising unit"), required=False, widget=forms.CheckboxSelectMultiple,
     )
-    recipient_communes = forms.CharField(
+    recipient_communes = forms.MultipleChoiceField(
+        label=_("Send electronically to communes of the province"), required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    other_communes = forms.CharField(
         label=_("Send electronically to other communes"), required=False, max_length=600,
-        help_text=_("Their 5-digit codes, separated by commas, e.g. 14701, 16144."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Their names, separated by semicolons, e.g. Yên Mô; Nga An. Accents may be left out. When "
+                    "two communes share a name, add the province in brackets: Tân Lập (Phú Thọ)."),
     )
     upload = PdfField(label=_("Upload the draft as PDF instead"), required=False)
     number_box = forms.CharField(label=_("Position of the number (uploaded PDF)"), required=False, max_length=80)
@@ -108,10 +219,22 @@ class OutgoingForm(forms.ModelForm):
             valid_from__lte=today).exclude(valid_until__lt=today).select_related("user")
         self.fields["authority"].label = _("Signer")
         self.fields["recipient_units"].choices = services.unit_choices()
+        self.fields["recipient_communes"].choices = province_commune_choices()
+        if not self.fields["recipient_communes"].choices:
+            del self.fields["recipient_communes"]
+        unit = self.fields["drafting_unit"]
+        unit.label = _("Abbreviation of the drafting unit")
+        unit.help_text = _("Only for an official letter (công văn): the short name of the unit that drafted it, at "
+                           "the end of the symbol, e.g. VP for the Office of the People's Council and People's "
+                           "Committee gives 12/UBND-VP. Leave it empty for the default unit.")
+        unit.widget = UnitAbbreviationInput()
         if self.instance.pk:
             lines = list(self.instance.electronic_recipients.all())
+            in_province = {code for code, _name in province_commune_choices()}
+            communes = [r.code for r in lines if r.kind == "commune"]
             self.initial["recipient_units"] = [r.code for r in lines if r.kind == "unit"]
-            self.initial["recipient_communes"] = ", ".join(r.code for r in lines if r.kind == "commune")
+            self.initial["recipient_communes"] = [code for code in communes if code in in_province]
+            self.initial["other_communes"] = commune_names([code for code in communes if code not in in_province])
 
     UPLOAD_FIELDS = ("upload", "number_box", "date_box", "signature_box")
 
@@ -121,12 +244,8 @@ class OutgoingForm(forms.ModelForm):
     def upload_fields(self):
         return [self[name] for name in self.UPLOAD_FIELDS]
 
-    def clean_recipient_communes(self):
-        codes = [c for c in re.split(r"[\s,;]+", self.cleaned_data.get("recipient_communes") or "") if c]
-        wrong = [c for c in codes if not re.fullmatch(r"[0-9]{5}", c)]
-        if wrong:
-            raise forms.ValidationError(_("A commune code has 5 digits: %(codes)s") % {"codes": ", ".join(wrong[:5])})
-        return list(dict.fromkeys(codes))
+    def clean_other_communes(self):
+        return communes_by_name(self.cleaned_data.get("other_communes") or "")
 
     def _layout(self):
         layout = {}
@@ -145,7 +264,8 @@ class OutgoingForm(forms.ModelForm):
         cleaned["layout"] = self._layout()
         cleaned["electronic_recipients"] = (
             [{"kind": "unit", "code": code} for code in cleaned.get("recipient_units") or []]
-            + [{"kind": "commune", "code": code} for code in cleaned.get("recipient_communes") or []]
+            + [{"kind": "commune", "code": code}
+               for code in dict.fromkeys([*(cleaned.get("recipient_communes") or []), *(cleaned.get("other_communes") or [])])]
         )
         return cleaned
 
@@ -261,7 +381,8 @@ class PolicyForm(forms.ModelForm):
             "mode", "agency_symbol", "default_unit_code", "secret_mark", "parent_agency_line", "agency_name",
             "place_name", "due_soon_days", "default_handling_days",
         ]
-        widgets = {"agency_name": forms.Textarea(attrs={"rows": 2})}
+        widgets = {"agency_name": forms.Textarea(attrs={"rows": 2}), "default_unit_code": UnitAbbreviationInput()}
+        labels = {"default_unit_code": _("Abbreviation of the default drafting unit")}
 
 
 class AuthorityForm(forms.ModelForm):

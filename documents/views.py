@@ -286,7 +286,7 @@ def outgoing_list(request):
     }, status=400 if form.errors else 200)
 
 
-OUTGOING_ALIASES = {"electronic_recipients": "recipient_communes", "layout": "number_box"}
+OUTGOING_ALIASES = {"electronic_recipients": "other_communes", "layout": "number_box"}
 
 
 def _save_outgoing(request, form):

@@ -101,9 +101,9 @@ def _join(chunks: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, int]:
 # --- eSpeak NG ----------------------------------------------------------------------------
 
 ESPEAK_VOICES = (
-    ("vi", gettext_lazy("Northern voice (eSpeak NG)")),
-    ("vi-vn-x-central", gettext_lazy("Central voice (eSpeak NG)")),
-    ("vi-vn-x-south", gettext_lazy("Southern voice (eSpeak NG)")),
+    ("vi", gettext_lazy("Machine voice, northern accent")),
+    ("vi-vn-x-central", gettext_lazy("Machine voice, central accent")),
+    ("vi-vn-x-south", gettext_lazy("Machine voice, southern accent")),
 )
 
 

@@ -135,11 +135,11 @@ def test_pages_refuse_bad_input(people, client_for, draft_factory, tule, doc_typ
     clerk = client_for("tule.localhost", people["clerk"])
     response = clerk.post("/documents/outgoing/new/", {"doc_type": "x", "subject": "", "copies_count": "-1",
                                                        "number_box": "a,b", "urgency": "???",
-                                                       "recipient_communes": "1470, abc"})
+                                                       "other_communes": "1470; Nowhere at all"})
     assert response.status_code == 400
     page = response.content.decode()
     assert page.count('class="errorlist"') >= 4
-    assert {"doc_type", "subject", "copies_count", "number_box", "urgency", "recipient_communes"} <= set(
+    assert {"doc_type", "subject", "copies_count", "number_box", "urgency", "other_communes"} <= set(
         response.context["form"].errors)
     response = clerk.post(f"/documents/outgoing/{doc.pk}/edit/", {
         "doc_type": doc_types["quyet-dinh"].pk, "subject": "Sửa", "urgency": "normal", "confidentiality": "none",

@@ -86,7 +86,7 @@ def test_outgoing_flow_through_the_pages(people, client_for, tule, doc_types, au
     data = {"doc_type": doc_types["cong-van"].pk, "subject": "đề nghị hỗ trợ kinh phí sửa chữa đường liên thôn",
             "body": "Kính gửi: UBND tỉnh Lào Cai.\nUBND xã Tú Lệ đề nghị hỗ trợ kinh phí.", "recipients_text": "Như trên;",
             "drafting_unit": "TC", "urgency": "normal", "confidentiality": "none", "authority": authorities["vice"].pk,
-            "copies_count": "2", "recipient_communes": "14701", "recipient_units": ["15"]}
+            "copies_count": "2", "other_communes": "yen mo", "recipient_units": ["15"]}
     response = client.post("/documents/outgoing/new/", data)
     assert response.status_code == 302, response.content.decode()[:3000]
     with tenant_context(tule):
