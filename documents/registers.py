@@ -77,11 +77,16 @@ class Register:
         return ""
 
 
+def _recipient(line: str) -> str:
+    """A recipient as the register lists it: without the bullet and the ';' or '.' that end it
+    on the document ('- Như trên;' → 'Như trên')."""
+    return line.strip().lstrip("-–+•").strip().rstrip(";,.").strip()
+
+
 def outgoing_row(doc: OutgoingDocument) -> list[str]:
-    recipients = "; ".join(doc.recipient_lines)
-    electronic = [r.name for r in doc.electronic_recipients.all()]
-    if electronic:
-        recipients = "; ".join(filter(None, [recipients, *electronic]))
+    names = [_recipient(line) for line in doc.recipient_lines]
+    names += [r.name for r in doc.electronic_recipients.all()]
+    recipients = "; ".join(name for name in names if name)
     notes = [doc.note]
     if doc.state == OutgoingDocument.State.WITHDRAWN:
         notes.insert(0, f"{CANCELLED}: {doc.withdrawn_reason}")

@@ -38,6 +38,22 @@ def book(issued_factory, people, in_tule, doc_types):
     return {"outgoing": [a, b, c], "incoming": incoming}
 
 
+def test_recipients_are_listed_once_each_with_one_separator(draft_factory, people, fake_signing):
+    """The document's recipient lines end with ';' (and may start with '-'): the register joins
+    them with one '; ', never 'Như trên;; …'."""
+    doc = draft_factory(recipients_text="- Như trên;\nTT Đảng ủy, HĐND xã;\n- Lưu: VT, VP.\n ; \n")
+    doc = services.submit(doc, user=people["specialist"])
+    doc = services.approve(doc, user=people["chairman"])
+    services.sign_as_leader(doc, people["chairman"], "1234")
+    doc.refresh_from_db()
+    doc = services.issue(doc, people["clerk"], "1234", on=datetime.date(2026, 5, 4))
+    register = registers.build("outgoing", selectors.outgoing_register(), date_from=None, date_to=None)
+    recipients = register.rows[0][OUTGOING_HEADINGS.index("Nơi nhận")]
+    assert recipients == "Như trên; TT Đảng ủy, HĐND xã; Lưu: VT, VP"
+    text = flat(pdftotext(registers.to_pdf(register, "ỦY BAN NHÂN DÂN\nXÃ TÚ LỆ")))
+    assert "Như trên; TT Đảng ủy" in text and ";;" not in text
+
+
 def test_outgoing_register_rows(book):
     register = registers.build("outgoing", selectors.outgoing_register(datetime.date(2026, 3, 1), datetime.date(2026, 3, 31)),
                                date_from=datetime.date(2026, 3, 1), date_to=datetime.date(2026, 3, 31))
@@ -45,7 +61,7 @@ def test_outgoing_register_rows(book):
     assert register.title == "SỔ ĐĂNG KÝ VĂN BẢN ĐI" and register.period == "Từ ngày 01/03/2026 đến ngày 31/03/2026"
     first, second = register.rows
     assert first[:7] == ["01/QĐ-UBND", "02/03/2026", "Quyết định: Về việc tổ chức Tết Trồng cây", "Lò Văn Thành",
-                         "Như Điều 3;; TT HĐND xã;", "Văn phòng", "5"]
+                         "Như Điều 3; TT HĐND xã", "Văn phòng", "5"]
     assert second[0] == "02/KH-UBND" and second[-1].startswith("Đã thu hồi: Sai thể thức")
 
 
