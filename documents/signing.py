@@ -138,3 +138,35 @@ def fill_text_fields(pdf: bytes, *, number: str, date: str) -> bytes:
     from signatures.pdf import fields
 
     return fields.fill_text_fields(pdf, {fields.NUMBER_FIELD: number, fields.DATE_FIELD: date})
+
+
+def job_subjects(doc) -> list[str]:
+    """The subjects of the signing jobs of ``doc``: the document and each of its attachments."""
+    return [f"documents.outgoing:{doc.pk}"] + [f"documents.attachment:{pk}" for pk in
+                                               doc.attachments.values_list("pk", flat=True)]
+
+
+def latest_jobs(doc) -> list:
+    """The newest signing job of each signature of ``doc`` (its own and its attachments')."""
+    from signatures.progress import latest_jobs as latest
+
+    return latest(job_subjects(doc))
+
+
+def job_of(doc, pk):
+    """The signing job ``pk`` if it signs ``doc`` or one of its attachments, else None."""
+    from signatures.progress import job_of as find
+
+    return find(pk, job_subjects(doc))
+
+
+def refusal_advice(code: str) -> str:
+    from signatures.progress import refusal_advice as advice
+
+    return advice(code)
+
+
+def failure_advice() -> str:
+    from signatures.progress import failure_advice as advice
+
+    return advice()

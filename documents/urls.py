@@ -23,6 +23,7 @@ urlpatterns = [
     path("outgoing/<int:pk>/attachments/<int:attachment_pk>/", views.outgoing_attachment, name="outgoing-attachment"),
     path("outgoing/<int:pk>/attachments/<int:attachment_pk>/remove/", views.outgoing_attachment_remove,
          name="outgoing-attachment-remove"),
+    path("outgoing/<int:pk>/progress/", views.outgoing_progress, name="outgoing-progress"),
     path("outgoing/<int:pk>/<slug:action>/", views.outgoing_action, name="outgoing-action"),
     path("statistics/", views.statistics_page, name="statistics"),
     path("statistics.xlsx", views.statistics_xlsx, name="statistics-xlsx"),

@@ -13,17 +13,20 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from communes.permissions import user_names
 from communes.second_factor import confirmation_redirect
 from core import periods
-from documents import files, forms, numbering, permissions, registers, selectors, services
+from core.validation import error_code
+from documents import files, forms, numbering, permissions, registers, selectors, services, signing
 from documents.models import (
     IncomingAttachment, IncomingDocument, IncomingState, OutgoingAttachment, OutgoingDocument, SigningAuthority,
 )
 from documents import statistics
 from documents.permissions import page_requires
+from jobs import progress as job_progress
 
 PAGE_SIZE = 30
 REGISTER_PAGE_ROWS = 500
@@ -342,6 +345,66 @@ OUTGOING_FORMS = {
 }
 
 
+# Signatures waited for, by the purpose of their job: (panel heading, the state the document
+# must be in for this signature to be asked again after a failure).
+SIGNATURE_PANELS = {
+    "leader": (_lazy("Signature of the person with authority"), OutgoingDocument.State.APPROVED),
+    "agency": (_lazy("Issuing: the agency's signature"), OutgoingDocument.State.NUMBERED),
+    "attachment": (_lazy("Issuing: the agency's signature"), OutgoingDocument.State.NUMBERED),
+}
+
+
+def _next_step(doc, actions) -> job_progress.Outcome:
+    """The document's new state after a signature, and what comes next (a link when this
+    official takes it on this page)."""
+    state = doc.get_state_display()
+    State = OutgoingDocument.State
+    if doc.state == State.SIGNED:
+        return job_progress.Outcome(
+            _("Signed. The document is now: %(state)s.") % {"state": state},
+            _("the clerk issues it (number, date and the agency's signature)."),
+            "#action-issue" if "issue" in actions else "", _("Issue"))
+    if doc.state == State.NUMBERED:
+        return job_progress.Outcome(
+            _("Numbered %(number)s. The document is now: %(state)s.") % {"number": doc.number_symbol, "state": state},
+            _("the agency's signature is added."), "#action-agency_sign" if "agency_sign" in actions else "",
+            _("Apply the agency's signature"))
+    if doc.state == State.ISSUED:
+        return job_progress.Outcome(
+            _("Issued with the number %(number)s. The document is now: %(state)s.") % {
+                "number": doc.number_symbol, "state": state},
+            _("send it to the recipients."), "#action-dispatch" if "dispatch" in actions else "",
+            _("Send to the recipients"))
+    return job_progress.Outcome(_("Done. The document is now: %(state)s.") % {"state": state})
+
+
+def _outgoing_progress(request, doc, actions) -> job_progress.Progress | None:
+    """The panel of the signature this document waits for, or of the one the page was sent to
+    after asking for it (``?job=``); None when there is nothing to show."""
+    latest = signing.latest_jobs(doc)
+    pending = [job for job in latest if not job.is_finished]
+    asked = signing.job_of(doc, request.GET.get("job")) if request.GET.get("job") else None
+    if pending:
+        jobs = pending
+    elif asked is not None:
+        # The action's jobs: the one asked for and, when issuing, the attachments' of the same moment.
+        jobs = [asked] + [job for job in latest if job.pk != asked.pk and job.purpose == "attachment"
+                          and asked.purpose == "agency" and job.created_at >= asked.created_at]
+    else:
+        failed = [job for job in latest if job.state == job.State.FAILED and job.purpose in SIGNATURE_PANELS
+                  and doc.state == SIGNATURE_PANELS[job.purpose][1]]
+        if not failed:
+            return None
+        jobs = failed[:1]
+    main = jobs[0]
+    page_url = f"{reverse('documents:outgoing-detail', args=[doc.pk])}?job={main.pk}"
+    return job_progress.Progress(
+        jobs=jobs, label=str(SIGNATURE_PANELS.get(main.purpose, (_("Signature"),))[0]), page_url=page_url,
+        poll_url=f"{reverse('documents:outgoing-progress', args=[doc.pk])}?job={main.pk}",
+        outcome=_next_step(doc, actions), advice=signing.failure_advice(),
+    )
+
+
 def _outgoing_detail(request, doc, bound=None, status=200):
     actions = permissions.actions_for(request.user, doc)
     action_forms = {name: form_class() for name, form_class in OUTGOING_FORMS.items() if name in actions}
@@ -354,8 +417,12 @@ def _outgoing_detail(request, doc, bound=None, status=200):
     if not doc.is_numbered and doc.state != OutgoingDocument.State.WITHDRAWN:
         key = numbering.sequence_key(doc.doc_type, secret=doc.is_secret, policy=policy)
         next_number = numbering.peek(numbering.local_today().year, key)
+    progress = _outgoing_progress(request, doc, actions)
+    if progress is not None and not progress.finished:
+        # A signature is on its way: its progress stands where the PIN forms were.
+        actions = actions - PIN_ACTIONS
     return _render(request, "documents/outgoing_detail.html", {
-        "doc": doc, "actions": actions, "forms": action_forms, "next_number": next_number,
+        "doc": doc, "actions": actions, "forms": action_forms, "next_number": next_number, "progress": progress,
         "number_line": numbering.number_line(doc.number_symbol) if doc.number_symbol else "",
         "date_line": numbering.date_line(doc.place_name, doc.issued_on) if doc.issued_on else "",
         "attachments": doc.attachments.all(), "recipients": doc.electronic_recipients.all(),
@@ -367,6 +434,16 @@ def _outgoing_detail(request, doc, bound=None, status=200):
 @page_requires("outgoing.read")
 def outgoing_detail(request, pk):
     return _outgoing_detail(request, _outgoing(request, pk))
+
+
+@page_requires("outgoing.read")
+def outgoing_progress(request, pk):
+    """The signature panel, polled by the page while the signature is on its way."""
+    doc = _outgoing(request, pk)
+    progress = _outgoing_progress(request, doc, permissions.actions_for(request.user, doc))
+    if progress is None:
+        return redirect("documents:outgoing-detail", pk=doc.pk)
+    return job_progress.respond(request, progress)
 
 
 @require_POST
@@ -407,14 +484,16 @@ def outgoing_action(request, pk, action):
             services.return_draft(doc, user=user, reason=data["reason"])
             message = _("The draft was returned to the drafter.")
         elif action == "sign":
-            services.sign_as_leader(doc, user, data["pin"])
-            message = _("Your signature is being applied.")
+            job = services.sign_as_leader(doc, user, data["pin"])
+            return _to_progress(doc, job)
         elif action == "issue":
             doc = services.issue(doc, user, data["pin"])
+            if not doc.is_secret:
+                return _to_progress(doc)
             message = _("Issued with the number %(number)s.") % {"number": doc.number_symbol}
         elif action == "agency_sign":
             services.apply_agency_signature(doc, user, data["pin"])
-            message = _("The agency's signature is being applied.")
+            return _to_progress(doc)
         elif action == "dispatch":
             services.dispatch(doc, user=user, day=data["day"], note=data["note"])
             message = _("The document was dispatched.")
@@ -431,9 +510,24 @@ def outgoing_action(request, pk, action):
             messages.error(request, " ".join(exc.messages))
             return redirect("documents:outgoing-detail", pk=pk)
         _errors_to_form(form, exc)
-        return _outgoing_detail(request, _outgoing(request, pk), (action, form), status=400)
+        doc = _outgoing(request, pk)
+        if action in PIN_ACTIONS:
+            advice = signing.refusal_advice(error_code(exc))
+            if advice:
+                form.add_error(None, advice)
+            if action == "issue" and doc.state == OutgoingDocument.State.NUMBERED:
+                action = "agency_sign"  # the number is kept: the signature is asked again there
+        return _outgoing_detail(request, doc, (action, form), status=400)
     messages.success(request, message)
     return redirect("documents:outgoing-detail", pk=pk)
+
+
+def _to_progress(doc, job=None):
+    """After asking for a signature: the document's page, showing that signature's progress."""
+    if getattr(job, "pk", None) is None:
+        job = next((j for j in signing.latest_jobs(doc) if j.subject == f"documents.outgoing:{doc.pk}"), None)
+    url = reverse("documents:outgoing-detail", args=[doc.pk])
+    return redirect(f"{url}?job={job.pk}" if job is not None else url)
 
 
 @require_POST

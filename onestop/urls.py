@@ -17,6 +17,7 @@ urlpatterns = [
     path("dossiers/<int:pk>/result/<slug:kind>.pdf", views.result_file, name="result-file"),
     path("dossiers/<int:pk>/control-sheet.pdf", views.control_sheet, name="control-sheet"),
     path("dossiers/<int:pk>/vietqr.png", views.vietqr_image, name="vietqr"),
+    path("dossiers/<int:pk>/progress/", views.dossier_progress, name="dossier-progress"),
     path("dossiers/<int:pk>/<slug:action>/", views.dossier_action, name="dossier-action"),
     path("register/", views.register_page, name="register"),
     path("register.pdf", views.register_pdf, name="register-pdf"),

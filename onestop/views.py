@@ -28,6 +28,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from communes.permissions import page_guard, user_names
 from communes.second_factor import confirmation_redirect
+from core.validation import error_code
+from jobs import progress as job_progress
 from workcalendar.services import day_bounds
 from core import periods
 from core.text import fold
@@ -412,7 +414,11 @@ def _action_form(action: str, dossier, data=None, files=None):
         return form_class(data, files, procedure=dossier.procedure)
     if form_class is forms.HandOverForm:
         step = _next_step(dossier)
-        return form_class(data, step_role=step.role if step else None)
+        form = form_class(data, step_role=step.role if step else None)
+        people = [value for value, _label in form.fields["to_user"].choices if value != ""]
+        if len(people) == 1:  # the one person who can take the next step
+            form.initial["to_user"] = people[0]
+        return form
     if form_class is forms.ReturnForm:
         return form_class(data, initial={"delivery": dossier.delivery})
     if form_class is forms.PaymentForm:
@@ -433,9 +439,82 @@ def _revealed_id(dossier, user) -> str:
     return reveal_id(dossier, user, purpose=_("dossier page"), channel="page")
 
 
+# The role's main next action, in the order of the dossier's life: the first of these that the
+# official may take is the card open by default (never a refusal, form 4 or form 5).
+MAIN_ACTIONS = ("receive", "sign_leader", "sign_agency", "hand_over", "supplement_arrived", "payment", "return",
+                "prepare_result")
+
+
+def main_action(actions) -> str | None:
+    return next((action for action in MAIN_ACTIONS if action in actions), None)
+
+
+# Signatures of the result, by the purpose of their job: (heading of the panel, signed already?).
+SIGNATURE_PANELS = {
+    "leader": (gettext_lazy("Signature of the result by the leader"), lambda d: bool(d.leader_signed_pdf)),
+    "agency": (gettext_lazy("The agency's signature on the result"), lambda d: bool(d.signed_result)),
+}
+
+
+def _signing_subjects(dossier) -> list[str]:
+    return [f"{services.SUBJECT_PREFIX}:{dossier.pk}"]
+
+
+def _signed_next_step(dossier, actions) -> job_progress.Outcome:
+    """The dossier's state after a signature of its result, and what comes next."""
+    state = dossier.get_state_display()
+    if dossier.state == DossierState.RESULT_READY:
+        if services.outstanding_fee(dossier) > 0:
+            return job_progress.Outcome(
+                _("The result is signed. The dossier is now: %(state)s.") % {"state": state},
+                _("collect the fee, then return the result to the applicant."),
+                "#action-payment" if "payment" in actions else "", _("Record the payment"))
+        return job_progress.Outcome(
+            _("The result is signed. The dossier is now: %(state)s.") % {"state": state},
+            _("return the result to the applicant."), "#action-return" if "return" in actions else "",
+            _("Return the result"))
+    if dossier.leader_signed_pdf and not dossier.signed_result:
+        return job_progress.Outcome(
+            _("Signed by the leader. The dossier is now: %(state)s.") % {"state": state},
+            _("the clerk adds the agency's signature to the result."),
+            "#action-sign_agency" if "sign_agency" in actions else "", _("Apply the agency's signature"))
+    return job_progress.Outcome(_("Done. The dossier is now: %(state)s.") % {"state": state})
+
+
+def _signing_progress(request, dossier, actions) -> job_progress.Progress | None:
+    """The panel of the signature this dossier's result waits for, or of the one the page was
+    sent to after asking for it (``?job=``); None when there is nothing to show."""
+    from signatures import progress as signing_progress
+
+    subjects = _signing_subjects(dossier)
+    latest = signing_progress.latest_jobs(subjects)
+    pending = [job for job in latest if not job.is_finished]
+    asked = signing_progress.job_of(request.GET.get("job"), subjects) if request.GET.get("job") else None
+    if pending:
+        jobs = pending
+    elif asked is not None:
+        jobs = [asked]
+    else:
+        jobs = [job for job in latest if job.state == job.State.FAILED and job.purpose in SIGNATURE_PANELS
+                and dossier.state == DossierState.IN_PROGRESS and not SIGNATURE_PANELS[job.purpose][1](dossier)][:1]
+        if not jobs:
+            return None
+    main = jobs[0]
+    page_url = f"{reverse('onestop:dossier', args=[dossier.pk])}?job={main.pk}"
+    return job_progress.Progress(
+        jobs=jobs, label=str(SIGNATURE_PANELS.get(main.purpose, (_("Signature"),))[0]), page_url=page_url,
+        poll_url=f"{reverse('onestop:dossier-progress', args=[dossier.pk])}?job={main.pk}",
+        outcome=_signed_next_step(dossier, actions), advice=signing_progress.failure_advice(),
+    )
+
+
 def _detail(request, dossier, bound=None, status=200):
     user = request.user
     actions = actions_for(user, dossier)
+    progress = _signing_progress(request, dossier, actions)
+    if progress is not None and not progress.finished:
+        # A signature is on its way: its progress stands where the PIN forms were.
+        actions = [action for action in actions if action not in PIN_ACTIONS]
     action_forms = {name: _action_form(name, dossier) for name in actions}
     if bound:
         action_forms[bound[0]] = bound[1]
@@ -448,16 +527,20 @@ def _detail(request, dossier, bound=None, status=200):
     labels = {str(spec.get("name")): spec.get("label") or spec.get("name") for spec in dossier.procedure.form_fields or []
               if isinstance(spec, dict)}
     application = [(labels.get(key, key), value) for key, value in (dossier.form_data or {}).items()]
+    main = main_action(actions)
+    # The main action first, the cautious ones (refusal, forms 4 and 5) last; the main one open,
+    # or the one whose form came back with errors.
+    ordered = sorted(actions, key=lambda name: (name != main, ACTION_LABELS[name][2]))
     cards = [{
         "name": name, "form": action_forms[name], "heading": ACTION_LABELS[name][0], "button": ACTION_LABELS[name][1],
         "danger": ACTION_LABELS[name][2], "url": reverse("onestop:dossier-action", args=[dossier.pk, name]),
         "multipart": name in MULTIPART_ACTIONS,
-        "open": bool(bound and bound[0] == name),
-    } for name in actions]
+        "open": bool(bound and bound[0] == name) if bound else name == main,
+    } for name in ordered]
     return _render(request, "onestop/dossier_detail.html", {
         "dossier": dossier, "procedure": dossier.procedure, "actions": actions, "cards": cards,
         "application": application,
-        "documents": dossier.documents.all(), "events": events, "issued": dossier.forms.order_by("created_at", "pk"),
+        "documents": dossier.documents.select_related("requirement"), "events": events, "progress": progress, "issued": dossier.forms.order_by("created_at", "pk"),
         "pauses": dossier.pauses.all(), "extensions": dossier.extensions.all(),
         "payments": dossier.payments.all(), "next_step": next_step,
         "received_by_name": names.get(dossier.received_by_id, ""), "handler_name": names.get(dossier.current_handler_id, ""),
@@ -510,12 +593,6 @@ def _run_action(request, dossier, action: str, data: dict) -> str:
     if action == "stop":
         services.stop(dossier=dossier, user=user, reason=data["reason"])
         return _("The dossier was stopped (form 5).")
-    if action == "sign_leader":
-        services.sign_result_leader(dossier=dossier, user=user, pin=data["pin"])
-        return _("Your signature is being applied.")
-    if action == "sign_agency":
-        services.sign_result_agency(dossier=dossier, user=user, pin=data["pin"])
-        return _("The agency's signature is being applied.")
     if action == "return":
         services.return_result(dossier=dossier, user=user, delivery=data["delivery"])
         return _("The result was returned.")
@@ -547,6 +624,11 @@ def dossier_action(request, pk, action):
         if confirm is not None:
             return confirm
     try:
+        if action in PIN_ACTIONS:
+            sign = services.sign_result_leader if action == "sign_leader" else services.sign_result_agency
+            job = sign(dossier=dossier, user=request.user, pin=form.cleaned_data["pin"])
+            # The page shows the signature's progress, then the new state and the next step.
+            return redirect(f"{reverse('onestop:dossier', args=[pk])}?job={job.pk}")
         message = _run_action(request, dossier, action, form.cleaned_data if form is not None else {})
     except ValidationError as exc:
         dossier = _dossier(request, pk)
@@ -554,9 +636,25 @@ def dossier_action(request, pk, action):
             messages.error(request, " ".join(exc.messages))
             return redirect("onestop:dossier", pk=pk)
         _errors_to_form(form, exc)
+        if action in PIN_ACTIONS:
+            from signatures.progress import refusal_advice
+
+            advice = refusal_advice(error_code(exc))
+            if advice:
+                form.add_error(None, advice)
         return _detail(request, dossier, (action, form), status=400)
     messages.success(request, message)
     return redirect("onestop:dossier", pk=pk)
+
+
+@page_requires("dossier.read")
+def dossier_progress(request, pk):
+    """The signature panel, polled by the dossier's page while a signature is on its way."""
+    dossier = _dossier(request, pk)
+    progress = _signing_progress(request, dossier, actions_for(request.user, dossier))
+    if progress is None:
+        return redirect("onestop:dossier", pk=pk)
+    return job_progress.respond(request, progress)
 
 
 # --- files of a dossier -------------------------------------------------------------------------
