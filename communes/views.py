@@ -61,7 +61,14 @@ def national_home(request):
         AdministrativeUnit.objects.filter(level="commune").values_list("province_code").annotate(n=Count("id"))
     )
     rows = [(p, official_counts.get(p.code, 0)) for p in provinces]
-    return render(request, "communes/national_home.html", {"rows": rows})
+    from communes import search
+
+    query = (request.GET.get("q") or "").replace("\x00", "")[:search.MAX_QUERY_LENGTH].strip()
+    results, matched = search.search(query) if query else ([], 0)
+    return render(request, "communes/national_home.html", {
+        "rows": rows, "query": query, "results": results, "matched": matched,
+        "port": "" if request.get_port() in ("80", "443") else f":{request.get_port()}",
+    })
 
 
 def province_detail(request, code):
