@@ -264,3 +264,17 @@ def _as_run(rng, clusters, offline) -> int:
         for chunk in range(0, len(entries), services.MAX_AS_RUN_ENTRIES):
             stored += services.record_as_run(cluster=cluster, entries=entries[chunk:chunk + services.MAX_AS_RUN_ENTRIES])
     return stored
+
+
+def seed_demo(context) -> None:
+    """The demo step (``communes.modules.DemoStep``): loudspeaker clusters in the villages, the
+    daily slots, a week of bulletins read by the speech engine, heartbeats (some clusters
+    offline) and the as-run log."""
+    for _spec, commune in context.communes:
+        made = populate(commune, context.officials(commune))
+        if made:
+            bulletins = made["bulletins"]
+            context.out(
+                f"  {commune}: {made['clusters']} loudspeaker clusters in {made['villages']} villages "
+                f"({made['offline']} offline), {bulletins['approved']} approved bulletins "
+                f"({bulletins['with_audio']} with audio), {made['as_run']} plays in the as-run log")

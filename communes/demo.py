@@ -4,6 +4,7 @@ Everything here is idempotent: running it again changes nothing that is already 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
@@ -102,7 +103,28 @@ def _public_part(spec: DemoCommune, out) -> Commune:
     return commune
 
 
+@dataclass
+class DemoContext:
+    """What every app's demo step receives (``communes.modules.DemoStep``)."""
+
+    communes: list  # [(DemoCommune, Commune)], in the order of DEMO_COMMUNES
+    citizen: User
+    households: int | None
+    pin: str
+    out: Callable[[str], None]
+
+    def officials(self, commune: Commune) -> dict:
+        """{role: user} of the commune's active memberships (one official per role in the demo)."""
+        return {
+            m.role: m.user for m in Membership.objects.filter(commune=commune, is_active=True).select_related("user")
+        }
+
+
 def seed(out=print, households: int | None = None) -> dict:
+    """The communes, their officials, the supervising unit's account and the citizen; then the
+    data of every app, in the order its demo step asks (``communes.modules.demo_steps``)."""
+    from communes.modules import run_demo_steps
+
     load_administrative_units()
     communes = [_public_part(spec, out) for spec in DEMO_COMMUNES]
     staff, _ = _user("thanhhoa.staff", "Lê Văn Quang", email="sonv@thanhhoa.example.gov.vn")
@@ -111,91 +133,8 @@ def seed(out=print, households: int | None = None) -> dict:
     )
     token, _ = Token.objects.get_or_create(user=staff)
     admin, created = _user("admin", "Quản trị viên", is_staff=True, is_superuser=True)
-    try:
-        from population.demo import populate
-    except ImportError:  # the registry app is optional for the demo
-        populate = None
-    if populate is not None:
-        for spec, commune in zip(DEMO_COMMUNES, communes):
-            made = populate(commune, villages=spec.villages, households=households or spec.households, seed=int(spec.code))
-            if made:
-                out(f"  {commune}: {made['households']} households, {made['residents']} residents")
-    _documents(communes, out)
     citizen, _ = _user("congdan", "Hoàng Văn Nam", phone="0912345678", email="congdan@example.vn")
-    _onestop(communes, citizen, out)
-    _radio(communes, out)
+    run_demo_steps(DemoContext(
+        communes=list(zip(DEMO_COMMUNES, communes)), citizen=citizen, households=households, pin=DEMO_PIN, out=out,
+    ))
     return {"communes": communes, "staff": staff, "token": token.key, "admin": admin, "citizen": citizen}
-
-
-def _onestop(communes: list[Commune], citizen: User, out) -> None:
-    """One-stop dossiers: a half year of history, and today's dossiers in every state (results
-    signed with the demo PKI)."""
-    from onestop import demo as onestop_demo
-
-    for commune in communes:
-        officials = {
-            m.role: m.user for m in Membership.objects.filter(commune=commune, is_active=True).select_related("user")
-        }
-        made = onestop_demo.populate(commune, officials, citizen=citizen)
-        if made:
-            history = made["history"]
-            out(f"  {commune}: {sum(history[k] for k in ('early', 'on_time', 'late'))} dossiers in the last six months "
-                f"({history['early']} early, {history['on_time']} on time, {history['late']} late); "
-                f"today: {', '.join(f'{n} {state}' for state, n in made['today'].items())}")
-
-
-def _documents(communes: list[Commune], out) -> None:
-    """The demo PKI (certificates of the officials who sign and of each commune), then documents:
-    incoming ones at every step, drafts, and outgoing ones issued with both signatures."""
-    from django_tenants.utils import tenant_context
-
-    from documents import demo as documents_demo
-    from documents import services as documents_services
-    from documents.models import OutgoingDocument
-    from jobs.models import JobState
-    from jobs.services import execute
-    from signatures import demo as signatures_demo
-    from signatures.models import SigningJob
-
-    _ca, report = signatures_demo.seed(pin=DEMO_PIN)
-    if report.personal or report.agency:
-        out(f"  demo PKI: {report.personal} personal and {report.agency} agency certificates (PIN {DEMO_PIN})")
-
-    def run_signing_jobs(commune):  # as a worker would, so that the next step finds the signed file
-        for pk in SigningJob.objects.filter(state=JobState.QUEUED).values_list("pk", flat=True):
-            execute(SigningJob, pk, commune.schema_name)
-
-    for commune in communes:
-        officials = {
-            m.role: m.user for m in Membership.objects.filter(commune=commune, is_active=True).select_related("user")
-        }
-        made = documents_demo.populate(commune, officials)
-        if not made:
-            continue
-        with tenant_context(commune):
-            for pk in made["approved"]:
-                doc = OutgoingDocument.objects.get(pk=pk)
-                documents_services.sign_as_leader(doc, doc.authority.user, DEMO_PIN)
-                run_signing_jobs(commune)
-                doc.refresh_from_db()
-                documents_services.issue(doc, officials[Role.CLERK], DEMO_PIN)
-                run_signing_jobs(commune)
-            issued = OutgoingDocument.objects.filter(state="issued").exclude(issued_pdf="").count()
-        out(f"  {commune}: {made['incoming']} incoming and {made['outgoing']} outgoing documents ({issued} issued and signed)")
-
-
-def _radio(communes: list[Commune], out) -> None:
-    """The commune radio: loudspeaker clusters in the villages, the daily slots, a week of
-    bulletins read by eSpeak NG, heartbeats (some clusters offline) and the as-run log."""
-    from broadcasting import demo as radio_demo
-
-    for commune in communes:
-        officials = {
-            m.role: m.user for m in Membership.objects.filter(commune=commune, is_active=True).select_related("user")
-        }
-        made = radio_demo.populate(commune, officials)
-        if made:
-            bulletins = made["bulletins"]
-            out(f"  {commune}: {made['clusters']} loudspeaker clusters in {made['villages']} villages "
-                f"({made['offline']} offline), {bulletins['approved']} approved bulletins "
-                f"({bulletins['with_audio']} with audio), {made['as_run']} plays in the as-run log")

@@ -38,6 +38,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.crypto import salted_hmac
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -144,12 +145,12 @@ def _site_name() -> str:
 
 
 def _send_sms(phone: str, text: str) -> None:
-    """One SMS, straight through the gateway (not a notification job: a code must never be
-    stored where officials can list messages). A failure is logged; the answer stays the same."""
-    from notifications.gateways import get_gateway
-
+    """One SMS, straight through the gateway that XASO_SMS_BACKEND names (not a notification
+    job: a code must never be stored where officials can list messages). A failure is logged;
+    the answer stays the same."""
     try:
-        get_gateway().send_sms(phone, text, f"signup:{secrets.token_hex(12)}")
+        gateway = import_string(settings.XASO_SMS_BACKEND)()
+        gateway.send_sms(phone, text, f"signup:{secrets.token_hex(12)}")
     except Exception:  # noqa: BLE001 - the page must not tell a sent message from a failed one
         logger.exception("signup: the SMS could not be sent")
 

@@ -3,11 +3,12 @@ import datetime as dt
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from communes.models import AdministrativeUnit, Commune, Membership, Role, SupervisingUnit
-from communes.modules import modules_for
+from communes.modules import modules_for, public_layout, public_sections
 from communes.permissions import roles_for, user_names
 from core.text import vi_sort_key
 
@@ -35,14 +36,22 @@ def role_changes(commune, days: int = ROLE_CHANGES_DAYS):
     } for record in records]
 
 
+def public_home(request):
+    """The commune's public home: the sections the apps registered (``communes.modules``), in
+    the citizens' layout."""
+    sections = [
+        render_to_string(section["template"], section["context"], request)
+        for section in public_sections(request)
+    ]
+    return render(request, "communes/public_home.html", {"sections": sections, "public_layout": public_layout()})
+
+
 def official_home(request):
-    """Officials get their modules; anonymous visitors and citizens (no role here) the commune's
-    public home (procedures, status lookup). The chairman also sees the role changes of the
-    last 30 days."""
+    """Officials get what waits for them (the to-do inbox) and their modules; anonymous
+    visitors and citizens (no role here) the commune's public home. The chairman also sees the
+    role changes of the last 30 days."""
     roles = roles_for(request.user, request.commune)
     if not roles:
-        from onestop.public_views import public_home
-
         return public_home(request)
     return render(request, "communes/official_home.html", {
         "modules": modules_for(roles),

@@ -138,3 +138,34 @@ def _incoming(spec, province, clerk, chairman, specialist, vice, rng) -> Incomin
     if step == "completed":
         doc = services.complete(doc, user=specialist, note="Đã báo cáo bằng văn bản.")
     return doc
+
+
+def seed_demo(context) -> None:
+    """The demo step (``communes.modules.DemoStep``, after the demo PKI): each commune's
+    documents; the approved ones are then signed by their leader and issued by the clerk with
+    the demo certificates, the signing jobs run here as a worker would run them."""
+    from communes.models import Role
+    from jobs.models import JobState
+    from jobs.services import execute
+    from signatures.models import SigningJob
+
+    def run_signing_jobs(commune):  # so that the next step finds the signed file
+        for pk in SigningJob.objects.filter(state=JobState.QUEUED).values_list("pk", flat=True):
+            execute(SigningJob, pk, commune.schema_name)
+
+    for _spec, commune in context.communes:
+        officials = context.officials(commune)
+        made = populate(commune, officials)
+        if not made:
+            continue
+        with tenant_context(commune):
+            for pk in made["approved"]:
+                doc = OutgoingDocument.objects.get(pk=pk)
+                services.sign_as_leader(doc, doc.authority.user, context.pin)
+                run_signing_jobs(commune)
+                doc.refresh_from_db()
+                services.issue(doc, officials[Role.CLERK], context.pin)
+                run_signing_jobs(commune)
+            issued = OutgoingDocument.objects.filter(state="issued").exclude(issued_pdf="").count()
+        context.out(f"  {commune}: {made['incoming']} incoming and {made['outgoing']} outgoing documents "
+                    f"({issued} issued and signed)")

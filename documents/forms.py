@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.formats import get_format
 from django.utils.translation import gettext_lazy as _
 
-from documents import numbering, services
+from documents import inbox, numbering, services
 from documents.models import (
     AuthorityPrefix, Confidentiality, DocumentType, IncomingDocument, IncomingState, NumberingPolicy,
     OutgoingDocument, OutgoingState, SigningAuthority, TZ,
@@ -404,7 +404,8 @@ class AuthorityForm(forms.ModelForm):
 
 
 class IncomingFilterForm(forms.Form):
-    VIEWS = [("", _("All")), ("overdue", _("Overdue")), ("due_soon", _("Due soon")), ("to_register", _("To register"))]
+    VIEWS = [("", _("All")), ("overdue", _("Overdue")), ("due_soon", _("Due soon")), ("to_register", _("To register"))] + [
+        (key, label) for key, label in inbox.INCOMING_VIEWS if key not in ("overdue", "due_soon", "to_register")]
 
     q = forms.CharField(required=False, max_length=100)
     sender = forms.CharField(required=False, max_length=100)
@@ -417,6 +418,7 @@ class IncomingFilterForm(forms.Form):
 class OutgoingFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=100)
     state = forms.ChoiceField(required=False, choices=[("", _("All states"))] + list(OutgoingState.choices))
+    view = forms.ChoiceField(required=False, choices=[("", _("All"))] + inbox.OUTGOING_VIEWS)
     date_from = DayFirstDateField(required=False)
     date_to = DayFirstDateField(required=False)
 

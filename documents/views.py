@@ -20,7 +20,7 @@ from communes.permissions import user_names
 from communes.second_factor import confirmation_redirect
 from core import periods
 from core.validation import error_code
-from documents import files, forms, numbering, permissions, registers, selectors, services, signing
+from documents import files, forms, inbox, numbering, permissions, registers, selectors, services, signing
 from documents.models import (
     IncomingAttachment, IncomingDocument, IncomingState, OutgoingAttachment, OutgoingDocument, SigningAuthority,
 )
@@ -125,6 +125,7 @@ def incoming_list(request):
         date_from=data.get("date_from"), date_to=data.get("date_to"), overdue_only=view == "overdue",
         due_soon_days=policy.due_soon_days if view == "due_soon" else None,
     )
+    queryset = inbox.narrow(queryset, request.user, "incoming", view)
     page = _page(request, queryset)
     names = user_names(d.lead_handler_id for d in page)
     return _render(request, "documents/incoming_list.html", {
@@ -282,6 +283,7 @@ def outgoing_list(request):
         request.user, q=data.get("q", ""), state=data.get("state") or None,
         date_from=data.get("date_from"), date_to=data.get("date_to"),
     )
+    queryset = inbox.narrow(queryset, request.user, "outgoing", data.get("view") or "")
     return _render(request, "documents/outgoing_list.html", {
         "form": form, "page": _page(request, queryset),
         "query": _query({k: request.GET.get(k, "") for k in form.fields}),

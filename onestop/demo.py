@@ -419,3 +419,17 @@ def _upload_all(dossier, citizen):
                           upload=SimpleUploadedFile("giay-to.pdf", buffer.getvalue(), content_type="application/pdf"))
     dossier.refresh_from_db()
     return dossier
+
+
+def seed_demo(context) -> None:
+    """The demo step (``communes.modules.DemoStep``): a half year of dossiers, and today's in
+    every state (results signed with the demo PKI)."""
+    for _spec, commune in context.communes:
+        made = populate(commune, context.officials(commune), citizen=context.citizen,
+                        leader_pin=context.pin, clerk_pin=context.pin)
+        if made:
+            history = made["history"]
+            context.out(
+                f"  {commune}: {sum(history[k] for k in ('early', 'on_time', 'late'))} dossiers in the last six "
+                f"months ({history['early']} early, {history['on_time']} on time, {history['late']} late); "
+                f"today: {', '.join(f'{n} {state}' for state, n in made['today'].items())}")

@@ -322,9 +322,13 @@ class StatisticsForm(periods.PeriodForm):
 class DossierFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=100)
     state = forms.ChoiceField(required=False)
+    view = forms.ChoiceField(required=False)
     date_from = DayFirstDateField(required=False)
     date_to = DayFirstDateField(required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["state"].choices = [("", _("All states"))] + list(DossierState.choices)
+        from onestop.inbox import VIEWS
+
+        self.fields["view"].choices = [("", _("All"))] + VIEWS

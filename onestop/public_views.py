@@ -144,13 +144,13 @@ def _download_name(dossier, suffix: str, name: str) -> str:
 
 # --- public home and procedures -------------------------------------------------------------------
 
-def public_home(request):
-    """The commune's public home: find a procedure, follow a dossier."""
+def home_section(request) -> dict:
+    """The desk's part of the commune's public home (``communes.modules.PublicSection``): find
+    a procedure, follow a dossier."""
     procedures = list(current_procedures())
-    sectors = _sectors_with_counts(procedures)
-    return render(request, "onestop/public/home.html", {
-        "sectors": sectors, "lookup_form": LookupForm(), "procedure_count": len(procedures),
-    })
+    return {
+        "sectors": _sectors_with_counts(procedures), "lookup_form": LookupForm(), "procedure_count": len(procedures),
+    }
 
 
 def _sectors_with_counts(procedures):

@@ -33,7 +33,7 @@ from jobs import progress as job_progress
 from workcalendar.services import day_bounds
 from core import periods
 from core.text import fold
-from onestop import fees, forms, pdf, permissions, registers, selectors, services, statistics, vietqr
+from onestop import fees, forms, inbox, pdf, permissions, registers, selectors, services, statistics, vietqr
 from onestop.models import (
     OPEN_STATES, Dossier, DossierState, FormKind, Handler, IssuedForm, Procedure, Rating, StepKind, TimeUnit,
 )
@@ -300,6 +300,7 @@ def dossier_list(request):
         queryset = queryset.filter(Q(code__icontains=q) | Q(applicant_name__icontains=q) | Q(applicant_phone__endswith=q))
     if data.get("state"):
         queryset = queryset.filter(state=data["state"])
+    queryset = inbox.narrow(queryset, request.user, data.get("view") or "")
     # Received dossiers by their day of receipt, the others by the day they were created.
     start, end = day_bounds(data.get("date_from"), data.get("date_to"))
     if start:

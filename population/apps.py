@@ -7,7 +7,7 @@ class PopulationConfig(AppConfig):
     verbose_name = _("Population registry")
 
     def ready(self):
-        from communes.modules import Module, register
+        from communes.modules import DemoStep, Module, register, register_demo
         from population.permissions import READ_ROLES
 
         register(Module(
@@ -15,3 +15,4 @@ class PopulationConfig(AppConfig):
             description=_("Villages, households and residents of the commune."),
             url_name="population:resident-list", roles=frozenset(READ_ROLES),
         ))
+        register_demo(DemoStep(key="population", seed="population.demo.seed_demo"))

@@ -109,3 +109,12 @@ def populate(commune, *, villages, households: int, seed: int) -> dict | None:
             household.save(update_fields=["head"])
             resident_count += len(created)
         return {"households": households, "residents": resident_count}
+
+
+def seed_demo(context) -> None:
+    """The demo step (``communes.modules.DemoStep``): households and residents of each commune."""
+    for spec, commune in context.communes:
+        made = populate(commune, villages=spec.villages, households=context.households or spec.households,
+                        seed=int(spec.code))
+        if made:
+            context.out(f"  {commune}: {made['households']} households, {made['residents']} residents")

@@ -7,7 +7,7 @@ class SignaturesConfig(AppConfig):
     verbose_name = _("Digital signatures")
 
     def ready(self):
-        from communes.modules import Module, register
+        from communes.modules import DemoStep, InboxSource, Module, register, register_demo, register_inbox
         from signatures.permissions import MODULE_ROLES
 
         register(Module(
@@ -15,3 +15,7 @@ class SignaturesConfig(AppConfig):
             description=_("Your signing certificates, handwritten signature and signed files."),
             url_name="signatures:mine", roles=frozenset(str(r) for r in MODULE_ROLES),
         ))
+        register_inbox(InboxSource(
+            module="signatures", lines="signatures.inbox.lines", roles=frozenset(str(r) for r in MODULE_ROLES),
+        ))
+        register_demo(DemoStep(key="signatures", seed="signatures.demo.seed_demo"))

@@ -172,3 +172,12 @@ def seed(*, pin: str = "123456", force: bool = False, new_ca: bool = False, comm
     for commune in communes:
         seed_commune(commune, ca, pin=pin, force=force or new_ca, report=report)
     return ca, report
+
+
+def seed_demo(context) -> None:
+    """The demo step (``communes.modules.DemoStep``): the demo PKI, the certificates of the
+    officials who sign and of each commune, all opened by the demo PIN."""
+    _ca, report = seed(pin=context.pin)
+    if report.personal or report.agency:
+        context.out(f"  demo PKI: {report.personal} personal and {report.agency} agency certificates "
+                    f"(PIN {context.pin})")
