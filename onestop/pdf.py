@@ -236,26 +236,28 @@ class _Rule(Flowable):
 
 def _styles() -> dict[str, ParagraphStyle]:
     rendering.register_fonts()
-    base = dict(fontName=FONT, fontSize=BODY_SIZE, leading=BODY_SIZE * 1.3)
+    base = dict(fontName=FONT, fontSize=BODY_SIZE, leading=BODY_SIZE * 1.17)
     return {
         "head": ParagraphStyle("head", fontName=FONT, fontSize=12, leading=14.5, alignment=TA_CENTER),
         "head_bold": ParagraphStyle("head_bold", fontName=FONT_BOLD, fontSize=12, leading=14.5, alignment=TA_CENTER),
         "motto": ParagraphStyle("motto", fontName=FONT_BOLD, fontSize=12.5, leading=15, alignment=TA_CENTER),
         "slogan": ParagraphStyle("slogan", fontName=FONT_BOLD, fontSize=13.5, leading=16, alignment=TA_CENTER),
-        "left": ParagraphStyle("left", fontName=FONT, fontSize=12.5, leading=15, alignment=TA_CENTER),
+        # 11 pt: 'Mã hồ sơ: 000.00.X04630-261207-0001' holds on one line under the desk's name.
+        "left": ParagraphStyle("left", fontName=FONT, fontSize=11, leading=13.5, alignment=TA_CENTER),
         "date": ParagraphStyle("date", fontName=FONT_ITALIC, fontSize=13, leading=15.5, alignment=TA_CENTER),
-        "mark": ParagraphStyle("mark", fontName=FONT_ITALIC, fontSize=11, leading=13, alignment=2),
-        "title": ParagraphStyle("title", fontName=FONT_BOLD, fontSize=14, leading=17.5, alignment=TA_CENTER,
-                                spaceBefore=10, spaceAfter=2),
+        "title": ParagraphStyle("title", fontName=FONT_BOLD, fontSize=14, leading=17, alignment=TA_CENTER,
+                                spaceBefore=4, spaceAfter=1),
         "subtitle": ParagraphStyle("subtitle", fontName=FONT_ITALIC, fontSize=12.5, leading=15, alignment=TA_CENTER),
-        "body": ParagraphStyle("body", alignment=TA_JUSTIFY, spaceAfter=2, **base),
-        "item": ParagraphStyle("item", alignment=TA_LEFT, leftIndent=0.8 * cm, firstLineIndent=-0.5 * cm, spaceAfter=2,
+        "body": ParagraphStyle("body", alignment=TA_JUSTIFY, spaceAfter=1, **base),
+        "item": ParagraphStyle("item", alignment=TA_LEFT, leftIndent=0.8 * cm, firstLineIndent=-0.5 * cm, spaceAfter=1,
                                **base),
-        "caption": ParagraphStyle("caption", fontName=FONT_ITALIC, fontSize=10, leading=12, alignment=TA_CENTER),
+        "caption": ParagraphStyle("caption", fontName=FONT_ITALIC, fontSize=9.5, leading=11, alignment=TA_CENTER),
+        "qr_details": ParagraphStyle("qr_details", fontName=FONT, fontSize=9.5, leading=11, alignment=TA_LEFT),
         "sign_title": ParagraphStyle("sign_title", fontName=FONT_BOLD, fontSize=13, leading=16, alignment=TA_CENTER),
         "sign_hint": ParagraphStyle("sign_hint", fontName=FONT_ITALIC, fontSize=12, leading=14.5, alignment=TA_CENTER),
         "sign_name": ParagraphStyle("sign_name", fontName=FONT_BOLD, fontSize=13, leading=16, alignment=TA_CENTER),
         "small": ParagraphStyle("small", fontName=FONT, fontSize=10.5, leading=12.5, alignment=TA_LEFT),
+        "address": ParagraphStyle("address", fontName=FONT, fontSize=9, leading=10.5, alignment=TA_LEFT),
     }
 
 
@@ -295,16 +297,14 @@ class _Form:
             ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
             ("TOPPADDING", (0, 1), (-1, 1), 4),
         ]))
-        if self.kind in FORM_MARKS:
-            self.story.append(Paragraph(FORM_MARKS[self.kind], s["mark"]))
         self.story.append(table)
 
     def title(self, subtitle: str = "") -> None:
         self.story.append(Paragraph(_m(FORM_TITLES[self.kind]), self.style["title"]))
         if subtitle:
             self.story.append(Paragraph(_m(subtitle), self.style["subtitle"]))
-        self.story.append(_Rule(self.width / 4, height=10))
-        self.story.append(Spacer(1, 6))
+        self.story.append(_Rule(self.width / 4, height=8))
+        self.story.append(Spacer(1, 3))
 
     def para(self, text: str, *, style: str = "body") -> None:
         self.story.append(Paragraph(text, self.style[style]))
@@ -347,7 +347,9 @@ class _Form:
         self.story.append(Spacer(1, 4))
 
     def signatures(self, blocks: list[tuple[list[str], str, str]]) -> None:
-        """Signature blocks side by side: (title lines, hint, name); a block may be empty."""
+        """Signature blocks side by side: (title lines, hint, name); a block may be empty. They
+        are kept on the page of the flowable before them (the last paragraph, form 1's QR
+        codes): a signature block never stands alone at the top of a page."""
         s = self.style
         cells = []
         for lines, hint, name in blocks:
@@ -363,12 +365,14 @@ class _Form:
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2),
         ]))
-        self.story.append(Spacer(1, 10))
-        self.story.append(KeepTogether([table]))
+        last = [self.story.pop()] if self.story and not isinstance(self.story[-1], LongTable) else []
+        if last and isinstance(last[0], KeepTogether):  # nested, it would measure as too tall for any page
+            last = list(last[0]._content)
+        self.story.append(KeepTogether([*last, Spacer(1, 4), table]))
 
     def build(self, *, title: str) -> bytes:
         return _build(self.story, title=title, author=self.commune.agency, pagesize=self.pagesize,
-                      margins=self.margins)
+                      margins=self.margins, mark=FORM_MARKS.get(self.kind, ""))
 
 
 def _fitted(value, style: ParagraphStyle, width: float, max_height: float) -> Paragraph:
@@ -396,7 +400,21 @@ def _page_number(canv, doc):
     canv.restoreState()
 
 
-def _build(story, *, title: str, author: str, pagesize=A4, margins=None) -> bytes:
+def _form_mark(mark: str):
+    """Draws the form's mark ('Mẫu số 01') at the top right of the first page, in the top
+    margin, where it takes no line from the form."""
+
+    def draw(canv, doc):
+        canv.saveState()
+        canv.setFont(FONT_ITALIC, 11)
+        width, height = doc.pagesize
+        canv.drawRightString(width - doc.rightMargin, height - doc.topMargin + 6, mark)
+        canv.restoreState()
+
+    return draw
+
+
+def _build(story, *, title: str, author: str, pagesize=A4, margins=None, mark: str = "") -> bytes:
     top, right, bottom, left = margins or (rendering.MARGIN_TOP, rendering.MARGIN_RIGHT, rendering.MARGIN_BOTTOM,
                                            rendering.MARGIN_LEFT)
     width, height = pagesize
@@ -408,7 +426,8 @@ def _build(story, *, title: str, author: str, pagesize=A4, margins=None) -> byte
         title=clean(title)[:200], author=clean(author)[:200], creator="Xã Số", pageCompression=1,
     )
     document.addPageTemplates([
-        PageTemplate(id="first", frames=[frame], autoNextPageTemplate="later", pagesize=pagesize),
+        PageTemplate(id="first", frames=[frame], autoNextPageTemplate="later", pagesize=pagesize,
+                     **({"onPage": _form_mark(mark)} if mark else {})),
         PageTemplate(id="later", frames=[frame], onPage=_page_number, pagesize=pagesize),
     ])
     try:
@@ -495,9 +514,10 @@ def _officer_name(dossier, officer) -> str:
 
 
 def _applicant_lines(form: _Form, dossier, *, with_id: bool = False, with_contact: bool = True) -> None:
-    form.field("Ông/Bà:", dossier.applicant_name, limit=300)
-    if with_id and dossier.applicant_id_number:
-        form.field("Số định danh cá nhân:", dossier.masked_id_number)
+    name = f"<b>Ông/Bà:</b> {_m(dossier.applicant_name, 300)}"
+    if with_id and dossier.applicant_id_number:  # on the name's line: a receipt keeps to one page
+        name += f"; <b>Số định danh cá nhân:</b> {_m(dossier.masked_id_number)}"
+    form.para(name)
     if dossier.applicant_address:
         form.field("Địa chỉ:", dossier.applicant_address, limit=400)
     if with_contact:
@@ -559,7 +579,9 @@ def _form_1(dossier, officer, extra) -> bytes:
     form.field("1. Thành phần hồ sơ nộp gồm:", "")
     rows = _documents(dossier)
     if rows:
-        form.table(["STT", "Tên giấy tờ", "Hình thức", "Số lượng"], rows, [0.75, 4.5, 3.0, 0.95], centered=(0, 3))
+        # 10.5 pt and these widths: 'Bản chính hoặc bản sao chứng thực' and 'Số lượng' hold on one line.
+        form.table(["STT", "Tên giấy tờ", "Hình thức", "Số lượng"], rows, [0.57, 4.68, 3.15, 0.95], centered=(0, 3),
+                   size=10.5, padding=3)
     else:
         form.para("(không có giấy tờ kèm theo)", style="item")
     form.field("2. Số lượng hồ sơ:", "01 bộ")
@@ -571,35 +593,35 @@ def _form_1(dossier, officer, extra) -> bytes:
 
     status = links.status_url(dossier, c.commune)
     rating = links.rating_url(dossier, c.commune)
-    form.para(_m("Tra cứu tình trạng hồ sơ: quét mã QR hoặc truy cập địa chỉ dưới đây, nhập mã hồ sơ và "
-                 "4 số cuối của số điện thoại đã đăng ký. Sau khi nhận kết quả, xin ông/bà đánh giá mức độ "
-                 "hài lòng."), style="small")
+    form.para(_m("Tra cứu tình trạng hồ sơ: quét mã QR hoặc vào địa chỉ dưới đây, nhập mã hồ sơ và 4 số cuối "
+                 "của số điện thoại đã đăng ký."), style="address")
     cells = [_qr_cell(qr_png(status), "Tra cứu tình trạng hồ sơ", form.style),
              _qr_cell(qr_png(rating), "Đánh giá mức độ hài lòng", form.style)]
     widths = [form.width * 0.25, form.width * 0.25]
     payload = vietqr_payload(dossier, c.commune)
     if payload:
         account_name = c.commune.bank_account_name or c.agency
+        small = form.style["qr_details"]
         details = [
-            Paragraph("<b>Nộp phí, lệ phí qua VietQR</b>", form.style["small"]),
-            Paragraph(_m(f"Số tiền: {format_money(dossier.fee_amount)}"), form.style["small"]),
-            Paragraph(_m(f"Tài khoản: {c.commune.bank_account} – {account_name}"), form.style["small"]),
-            Paragraph(_m(f"Ngân hàng (BIN): {c.commune.bank_bin}"), form.style["small"]),
-            Paragraph(_m(f"Nội dung: {vietqr.purpose_for(dossier.code)}"), form.style["small"]),
+            Paragraph("<b>Nộp phí, lệ phí qua VietQR</b>", small),
+            Paragraph(_m(f"Số tiền: {format_money(dossier.fee_amount)}"), small),
+            Paragraph(_m(f"Tài khoản: {c.commune.bank_account} – {account_name}"), small),
+            Paragraph(_m(f"Ngân hàng (BIN): {c.commune.bank_bin}"), small),
+            Paragraph(_m(f"Nội dung: {vietqr.purpose_for(dossier.code)}"), small),
         ]
         inner = Table([[_image(vietqr.qr_png(payload), VIETQR_SIZE), details]],
-                      colWidths=[VIETQR_SIZE + 6, form.width * 0.5 - VIETQR_SIZE - 18])
+                      colWidths=[VIETQR_SIZE + 6, form.width * 0.5 - VIETQR_SIZE - 10])
         inner.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                    ("RIGHTPADDING", (0, 0), (-1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 0)]))
         cells.append(inner)
         widths.append(form.width * 0.5)
     table = Table([cells], colWidths=widths)
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (0, 0), (-1, -1), "CENTER")]))
-    form.story.append(Spacer(1, 4))
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (0, 0), (-1, -1), "CENTER"),
+                               ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2)]))
     form.story.append(KeepTogether([
         table,
-        Paragraph(_m(f"Địa chỉ tra cứu: {status}", 300), form.style["small"]),
-        Paragraph(_m(f"Địa chỉ đánh giá: {rating}", 300), form.style["small"]),
+        Paragraph(_m(f"Địa chỉ tra cứu: {status}", 300), form.style["address"]),
+        Paragraph(_m(f"Địa chỉ đánh giá: {rating}", 300), form.style["address"]),
     ]))
     form.signatures([
         (["NGƯỜI NỘP HỒ SƠ"], "(Ký và ghi rõ họ tên)", dossier.applicant_name),
@@ -835,7 +857,7 @@ def render_register(rows: list[dict], *, commune_name: str = "", date_from=None,
     """Form 7, Sổ theo dõi hồ sơ: landscape A4, the heading row repeated on every page."""
     margin = 12 * mm
     form = _Form("7", pagesize=landscape(A4), margins=(margin, margin, margin, margin))
-    if commune_name:
+    if commune_name and form.commune.commune is None:  # headed 'UBND XÃ …' like forms 1–6 in a commune
         form.commune.head_line = commune_name.replace("\n", " ").upper()
     form.header(left_line="")
     form.title(subtitle=registers.period_text(date_from, date_to))

@@ -139,7 +139,7 @@ def test_register_pdf(dossiers, procedure):
     assert "841.89 x 595.276" in info  # landscape A4
     text = pdftotext(data)
     single = flat(text)
-    for expected in ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "ỦY BAN NHÂN DÂN XÃ TÚ LỆ",
+    for expected in ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "UBND XÃ TÚ LỆ",
                      "Mẫu số 07", "SỔ THEO DÕI HỒ SƠ", "Từ ngày 01/01/2026 đến ngày 31/01/2026", "Mã hồ sơ",
                      "04630-260105-0001", "04630-260106-0002", "Lò Thị Mai", "Đinh Thị Hạnh", "Trước hạn",
                      "Đúng hạn", "Quá hạn", "Từ chối", "Tổng số: 5 hồ sơ."]:
