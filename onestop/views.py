@@ -227,11 +227,10 @@ def _applicant_from_resident(resident, user) -> dict:
     from population.reveal import reveal_id
 
     household = resident.household
-    parts = [p for p in (household.address, household.village.name if household.village_id else "") if p]
     return {
         "resident_id": resident.pk, "applicant_name": resident.full_name,
         "applicant_id_number": reveal_id(resident, user, purpose=_("one-stop intake form"), channel="page"), "applicant_phone": resident.phone or household.phone or "",
-        "applicant_address": ", ".join(parts),
+        "applicant_address": population_selectors.postal_address(household),
     }
 
 

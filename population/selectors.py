@@ -76,3 +76,28 @@ def residents_for_export(qs: QuerySet[Resident]) -> QuerySet[Resident]:
 
     head_first = Case(When(relation="head", then=Value(0)), default=Value(1), output_field=IntegerField())
     return qs.select_related("household", "household__village").order_by("household__code", head_first, "birth_date", "pk")
+
+
+def _names(parts: list[str], name: str) -> bool:
+    """Whether one of the address's parts names ``name`` as whole words (case aside)."""
+    pattern = re.compile(rf"(?<!\w){re.escape(name.casefold())}(?!\w)")
+    return any(pattern.search(part.casefold()) for part in parts)
+
+
+def postal_address(household: Household, commune=None) -> str:
+    """The household's address as a paper prints it, naming its village and the commune once
+    each: 'Số 5, đường bản, Bản Khe Căm, xã Tú Lệ'. The registry's addresses come in every shape
+    (the village and the commune already written, the village alone, a house and a street, or
+    nothing); what they lack is added, the village before the commune."""
+    from communes.permissions import current_commune
+
+    parts = [part.strip() for part in (household.address or "").split(",") if part.strip()]
+    commune = commune if commune is not None else current_commune()
+    commune_words = commune.name_in_sentence if commune is not None else ""
+    village = household.village.name.strip() if household.village_id else ""
+    if village and not _names(parts, village):
+        at = next((i for i, part in enumerate(parts) if commune_words and _names([part], commune_words)), len(parts))
+        parts.insert(at, village)
+    if commune_words and not _names(parts, commune_words):
+        parts.append(commune_words)
+    return ", ".join(parts)
