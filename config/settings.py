@@ -132,6 +132,12 @@ TENANT_CREATION_FAKES_MIGRATIONS = False
 AUTO_CREATE_SCHEMA = True
 TENANT_MULTIPROCESSING_MAX_PROCESSES = int(env("XASO_MIGRATE_PROCESSES", "2"))
 TENANT_MULTIPROCESSING_CHUNKS = 2
+# One `SET search_path` per connection and schema, not one before every query: a lookup made 14
+# round trips, half of them the same SET (bench/README.md, one-stop). django-tenants forgets the
+# path it set when the tenant changes, on rollback (of a transaction or a savepoint, which undo a
+# SET) and when the connection closes; code that sets the path itself (communes.provisioning)
+# calls set_schema_to_public() afterwards.
+TENANT_LIMIT_SET_CALLS = env_bool("XASO_TENANT_LIMIT_SET_CALLS", True)
 
 MIDDLEWARE = [
     "communes.middleware.CommuneHostMiddleware",

@@ -108,6 +108,53 @@ def hit(scope: str, key: str, limit: int, window_seconds: int) -> Decision:
     return Decision(allowed, int(count), int(limit), 0 if allowed else max(1, int(remaining or 0)))
 
 
+def hit_unless(scope: str, key: str, limit: int, window_seconds: int, *,
+               guard: tuple[str, str, int]) -> tuple[Decision, Decision | None]:
+    """``peek()`` of ``guard`` (scope, key, limit) and, only when it allows, ``hit()`` of
+    ``key``, in one statement (one round trip where the two calls took two). Returns the
+    guard's decision and the hit's, or None when the guard refused and nothing was counted."""
+    guard_scope, guard_key, guard_limit = guard
+    table = _table()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH guard AS (
+                SELECT count, GREATEST(0, CEIL(EXTRACT(EPOCH FROM
+                    (window_start + make_interval(secs => window_seconds) - now())))) AS remaining
+                FROM {table}
+                WHERE scope = %s AND key_hash = %s
+                  AND window_start + make_interval(secs => window_seconds) > now()
+            ), counted AS (
+                INSERT INTO {table} AS t (scope, key_hash, window_start, window_seconds, count)
+                SELECT %s, %s, now(), %s, 1 WHERE COALESCE((SELECT count FROM guard), 0) < %s
+                ON CONFLICT (scope, key_hash) DO UPDATE SET
+                    count = CASE WHEN t.window_start + make_interval(secs => t.window_seconds) <= now()
+                                 THEN 1 ELSE t.count + 1 END,
+                    window_start = CASE WHEN t.window_start + make_interval(secs => t.window_seconds) <= now()
+                                        THEN now() ELSE t.window_start END,
+                    window_seconds = EXCLUDED.window_seconds
+                RETURNING count, GREATEST(0, CEIL(EXTRACT(EPOCH FROM
+                    (t.window_start + make_interval(secs => t.window_seconds) - now())))) AS remaining
+            )
+            SELECT (SELECT count FROM guard), (SELECT remaining FROM guard),
+                   (SELECT count FROM counted), (SELECT remaining FROM counted)
+            """,
+            [guard_scope, _digest(guard_scope, guard_key), scope, _digest(scope, key), int(window_seconds),
+             int(guard_limit)],
+        )
+        guard_count, guard_remaining, count, remaining = cursor.fetchone()
+    guard_count = int(guard_count or 0)
+    guard_allowed = guard_count < guard_limit
+    guarded = Decision(guard_allowed, guard_count, int(guard_limit),
+                       0 if guard_allowed else max(1, int(guard_remaining or 0)))
+    if count is None:
+        return guarded, None
+    if random.randrange(_CLEANUP_ONE_IN) == 0:
+        prune_closed()
+    allowed = count <= limit
+    return guarded, Decision(allowed, int(count), int(limit), 0 if allowed else max(1, int(remaining or 0)))
+
+
 def prune_closed() -> int:
     """Delete the counts whose window closed a day ago or more; how many went."""
     with connection.cursor() as cursor:
@@ -190,5 +237,5 @@ def message_for_wait(seconds: int) -> str:
     return refusal_message(Decision(False, 0, 0, int(seconds)))
 
 
-__all__ = ["Decision", "parse_rate", "hit", "peek", "prune_closed", "clear", "check", "refusal_message",
+__all__ = ["Decision", "parse_rate", "hit", "hit_unless", "peek", "prune_closed", "clear", "check", "refusal_message",
            "DatabaseRateThrottle", "message_for_wait"]

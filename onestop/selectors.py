@@ -95,21 +95,24 @@ def lookup(code, phone_last4, *, address: str | None = None) -> Dossier | None:
     if not code or not CODE_RE.match(code):
         return None
     day_limit, day_window = throttle.parse_rate(settings.XASO_LOOKUP_FAILURE_RATE)
-    daily = throttle.peek(LOOKUP_WRONG_DAY_SCOPE, address, day_limit, day_window)
-    if not daily.allowed:
+    # The address's wrong phones of the day are read, and this guess counted against the code
+    # before the phone is compared, in one statement: concurrent guesses for one code from one
+    # address cannot pass together. A right phone clears the count below.
+    daily, per_code = throttle.hit_unless(
+        LOOKUP_WRONG_SCOPE, _code_key(code, address), int(settings.XASO_LOOKUP_MAX_FAILURES), LOOKUP_WINDOW_SECONDS,
+        guard=(LOOKUP_WRONG_DAY_SCOPE, address, day_limit),
+    )
+    if per_code is None:
         raise LookupRefused(daily)
-    # Counted before the phone is compared, in one statement: concurrent guesses for one code
-    # from one address cannot pass together. A right phone clears the count below.
-    per_code = throttle.hit(LOOKUP_WRONG_SCOPE, _code_key(code, address),
-                            int(settings.XASO_LOOKUP_MAX_FAILURES), LOOKUP_WINDOW_SECONDS)
     if not per_code.allowed:
         raise LookupRefused(per_code)
     dossier = None
     if len(last4) == 4:
         dossier = (
             # Exact matches use the unique index (a case-insensitive match would scan the table).
+            # The public events come in the same query (an array), for the status page.
             Dossier.objects.filter(code__in={code, typed}).exclude(state__in=[DossierState.DRAFT, DossierState.WITHDRAWN])
-            .select_related("procedure", "current_step").first()
+            .select_related("procedure", "current_step").annotate(public_events=_public_events()).first()
         )
     expected = _phone_digits(dossier.applicant_phone)[-4:] if dossier is not None else "----"
     if dossier is None or len(expected) != 4 or not hmac.compare_digest(expected, last4):
@@ -119,9 +122,33 @@ def lookup(code, phone_last4, *, address: str | None = None) -> Dossier | None:
     return dossier
 
 
+def _public_events():
+    """The dossier's public events as an array of {kind, at, step}, oldest first (a subquery)."""
+    from django.contrib.postgres.expressions import ArraySubquery
+    from django.db.models import OuterRef
+    from django.db.models.functions import Coalesce, JSONObject
+
+    from onestop.models import DossierEvent
+
+    events = (
+        DossierEvent.objects.filter(dossier=OuterRef("pk"), public=True, kind__in=PUBLIC_EVENT_KINDS)
+        .order_by("at", "pk")
+        .values(row=JSONObject(kind="kind", at="at", step=Coalesce("to_step__name", "from_step__name")))
+    )
+    return ArraySubquery(events)
+
+
 def public_timeline(dossier) -> list[dict]:
     """What the status page shows: each public event with its date and the step's name, and
     no official's name. [{"kind", "label", "step", "at"}], oldest first."""
+    fetched = getattr(dossier, "public_events", None)
+    if fetched is not None:  # read with the dossier (``lookup``)
+        return [{
+            "kind": row["kind"],
+            "label": str(EventKind(row["kind"]).label),
+            "step": row["step"] or "",
+            "at": datetime.datetime.fromisoformat(row["at"]),
+        } for row in fetched]
     rows = []
     events = dossier.events.filter(public=True, kind__in=PUBLIC_EVENT_KINDS).select_related("from_step", "to_step")
     for event in events.order_by("at", "pk"):

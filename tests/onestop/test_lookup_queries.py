@@ -1,0 +1,71 @@
+"""The status lookup in few round trips: the search path set once per request, the day's wrong
+phones read and the guess counted in one statement, the dossier read with its public events in
+one query. Nothing is kept between lookups, so a dossier that moves shows its new state at the
+next lookup (figures in bench/README.md, one-stop)."""
+from __future__ import annotations
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from core import throttle
+from onestop import selectors, services
+from onestop.models import EventKind
+
+from .test_lookup import Visitor, received, visitor  # noqa: F401  (fixtures)
+
+API = "/api/v1/onestop/lookup/"
+JSON = {"content_type": "application/json"}
+
+
+def _statements(client, code, last4="5678"):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(API, {"code": code, "phone_last4": last4}, **JSON)
+    return response, [q["sql"] for q in queries.captured_queries]
+
+
+def test_a_lookup_sets_the_search_path_once_and_makes_few_statements(received, visitor):
+    client = visitor("203.0.113.90")
+    client.post(API, {"code": received.code, "phone_last4": "5678"}, **JSON)  # a connection already used
+    response, statements = _statements(client, received.code)
+    assert response.status_code == 200
+    # The host (public schema), then the commune's: one SET each. Then the address's count, the
+    # day's wrong phones with this guess's count, the dossier with its events, the count cleared.
+    assert sum(sql.startswith("SET search_path") for sql in statements) == 2, statements
+    assert len(statements) == 7, statements
+    timeline = response.json()["timeline"]
+    assert [row["kind"] for row in timeline] == ["submitted", "received", "handover"]
+    assert all(row["at"] and row["label"] for row in timeline) and timeline[-1]["step"]
+
+
+def test_the_timeline_read_with_the_dossier_equals_the_one_read_apart(received):
+    found = selectors.lookup(received.code, "5678", address="203.0.113.91")
+    assert found.public_events is not None
+    apart = selectors.public_timeline(services.Dossier.objects.get(pk=received.pk))
+    assert selectors.public_timeline(found) == apart
+    assert [row["kind"] for row in apart] == ["submitted", "received", "handover"]
+    assert all(timezone.is_aware(row["at"]) for row in apart)
+
+
+def test_a_changed_dossier_shows_its_new_state_at_the_next_lookup(received, visitor, people):
+    client = visitor("203.0.113.92")
+    before = client.post(API, {"code": received.code, "phone_last4": "5678"}, **JSON).json()
+    assert before["state"] == "in_progress"
+    services.request_supplement(dossier=received, user=people["specialist"], items=["Bản sao giấy khai sinh"])
+    after = client.post(API, {"code": received.code, "phone_last4": "5678"}, **JSON).json()
+    assert after["state"] == "supplement" and after["state"] != before["state"]
+    assert after["timeline"][-1]["kind"] == EventKind.SUPPLEMENT_REQUESTED
+    assert len(after["timeline"]) == len(before["timeline"]) + 1
+
+
+def test_one_statement_counts_the_guess_only_while_the_days_wrong_phones_allow(db, settings):
+    settings.XASO_THROTTLE_NAMESPACE = "lookup-queries"
+    guard = ("test.day", "203.0.113.93", 2)
+    for expected in (1, 2):
+        daily, counted = throttle.hit_unless("test.code", "A:203.0.113.93", 5, 3600, guard=guard)
+        assert daily.allowed and counted.count == expected and counted.allowed
+    throttle.hit("test.day", "203.0.113.93", 2, 86400)
+    throttle.hit("test.day", "203.0.113.93", 2, 86400)
+    daily, counted = throttle.hit_unless("test.code", "A:203.0.113.93", 5, 3600, guard=guard)
+    assert counted is None and not daily.allowed and daily.count == 2 and daily.retry_after > 0
+    assert throttle.peek("test.code", "A:203.0.113.93", 5, 3600).count == 2  # not counted when refused
