@@ -7,6 +7,8 @@
   ``prepare-result``, ``request-supplement``, ``supplement-arrived``, ``extend``, ``stop``,
   ``sign-leader``, ``sign-agency``, ``return``, ``payments``, ``files``) calling
   ``onestop.services``; forms, documents, the control sheet (form 6) and the result are GET.
+  Form 1 is made by a job after the receipt: the answer lists it under ``pending_forms`` with the
+  ``url`` of its PDF (``pending-forms/{job}/``: 202 while a worker renders it, the PDF after).
   Signing needs a session confirmed with the second factor (token calls excepted).
 * ``statistics/?from=dd/mm/yyyy&to=dd/mm/yyyy``: the figures (officers, leaders, the commune
   administrator; supervising-unit staff under ``/api/v1/communes/{code}/onestop/statistics/``
@@ -28,7 +30,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound, Throttled, ValidationError
@@ -243,6 +247,29 @@ class IssuedFormSerializer(serializers.Serializer):
         return str(FormKind(obj.kind).label)
 
 
+class PendingFormSerializer(serializers.Serializer):
+    """A form still being rendered (form 1 right after receipt): where its PDF will be."""
+
+    job = serializers.IntegerField(source="pk")
+    kind = serializers.CharField()
+    title = serializers.SerializerMethodField()
+    state = serializers.CharField()
+    progress_percent = serializers.IntegerField()
+    error = serializers.CharField()
+    url = serializers.SerializerMethodField(help_text=gettext_lazy(
+        "The PDF once it is ready (202 with the state until then)."))
+
+    def get_title(self, obj) -> str:
+        return str(FormKind(obj.kind).label)
+
+    def get_url(self, obj) -> str:
+        from django.urls import reverse
+
+        path = reverse("onestop-dossier-pending-form", kwargs={"pk": obj.dossier_id, "job_id": obj.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
 class FeePaymentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     amount = serializers.IntegerField()
@@ -256,6 +283,7 @@ class DossierDetailSerializer(DossierSerializer):
     documents = DossierDocumentSerializer(many=True, read_only=True)
     events = DossierEventSerializer(many=True, read_only=True)
     forms = IssuedFormSerializer(many=True, read_only=True)
+    pending_forms = serializers.SerializerMethodField()
     payments = FeePaymentSerializer(many=True, read_only=True)
     files = serializers.SerializerMethodField()
 
@@ -263,9 +291,17 @@ class DossierDetailSerializer(DossierSerializer):
         fields = DossierSerializer.Meta.fields + [
             "applicant_phone", "applicant_email", "applicant_address", "resident_id", "form_data", "page_count",
             "copy_count", "fee_exempt_reason", "delivery_address", "missing_items", "closed_reason", "result_number",
-            "result_data", "signer_id", "original_due_at", "documents", "events", "forms", "payments", "files",
+            "result_data", "signer_id", "original_due_at", "documents", "events", "forms", "pending_forms", "payments",
+            "files",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(PendingFormSerializer(many=True))
+    def get_pending_forms(self, obj) -> list:
+        jobs = getattr(obj, "pending_form_jobs", None)
+        if jobs is None:
+            jobs = services.pending_forms(obj)
+        return PendingFormSerializer(jobs, many=True, context=self.context).data
 
     def get_files(self, obj) -> dict:
         return {"result": bool(obj.result_pdf), "leader_signed": bool(obj.leader_signed_pdf),
@@ -538,6 +574,16 @@ class OnestopViewSet(CommuneScopedMixin, viewsets.GenericViewSet):
 DETAIL_PREFETCH = ("documents", "events__from_step", "events__to_step", "forms", "payments")
 
 
+def _detail_prefetch() -> tuple:
+    from django.db.models import Prefetch
+
+    from onestop.models import FormJob
+
+    pending = Prefetch("form_jobs", queryset=FormJob.objects.filter(issued_form__isnull=True).order_by("pk"),
+                       to_attr="pending_form_jobs")
+    return (*DETAIL_PREFETCH, pending)
+
+
 @extend_schema_view(list=extend_schema(parameters=[
     OpenApiParameter("state", str, required=False, enum=[s for s, _l in DossierState.choices]),
     OpenApiParameter("procedure", str, required=False),
@@ -558,7 +604,7 @@ class DossierViewSet(OnestopViewSet, mixins.ListModelMixin, mixins.RetrieveModel
         "supplement_arrived": "dossier.supplement_receive", "extend": "dossier.extend", "stop": "dossier.stop",
         "sign_leader": "result.sign_leader", "sign_agency": "result.sign_agency", "return_result": "dossier.return",
         "payments": "dossier.payment", "files": "dossier.intake", "form": "dossier.read", "document": "dossier.read",
-        "result": "dossier.read", "control_sheet": "dossier.read",
+        "result": "dossier.read", "control_sheet": "dossier.read", "pending_form": "dossier.read",
     }
 
     def get_serializer_class(self):
@@ -592,7 +638,7 @@ class DossierViewSet(OnestopViewSet, mixins.ListModelMixin, mixins.RetrieveModel
                 queryset = queryset.filter(Q(code__icontains=search) | Q(applicant_name__icontains=search))
             return queryset.order_by("-received_at", "-pk")
         if self.action == "retrieve":
-            return queryset.prefetch_related(*DETAIL_PREFETCH)
+            return queryset.prefetch_related(*_detail_prefetch())
         return queryset
 
     def _log(self, obj, what: str) -> None:
@@ -607,7 +653,7 @@ class DossierViewSet(OnestopViewSet, mixins.ListModelMixin, mixins.RetrieveModel
         return Response(DossierDetailSerializer(dossier, context=self.get_serializer_context()).data)
 
     def _detail(self, dossier, status_code=status.HTTP_200_OK) -> Response:
-        dossier = selectors.staff_dossiers().prefetch_related(*DETAIL_PREFETCH).filter(pk=dossier.pk).first() or dossier
+        dossier = selectors.staff_dossiers().prefetch_related(*_detail_prefetch()).filter(pk=dossier.pk).first() or dossier
         return Response(DossierDetailSerializer(dossier, context=self.get_serializer_context()).data, status=status_code)
 
     @extend_schema(request={"application/json": CounterIntakeSerializer, "multipart/form-data": CounterIntakeSerializer},
@@ -796,6 +842,29 @@ class DossierViewSet(OnestopViewSet, mixins.ListModelMixin, mixins.RetrieveModel
         issued = dossier.forms.filter(pk=int(form_id)).first() if int(form_id) <= MAX_DB_ID else None
         if issued is None:
             raise NotFound(_("There is no such form."))
+        self._log(dossier, f"form {issued.kind}")
+        return self._file(issued.file, f"{dossier.code or dossier.pk}-mau-{issued.kind}.pdf")
+
+    @extend_schema(responses={**PDF_RESPONSE, 202: PendingFormSerializer})
+    @action(detail=True, methods=["get"], url_path=rf"pending-forms/(?P<job_id>{ID_REGEX})", url_name="pending-form")
+    def pending_form(self, request, pk=None, job_id=None):
+        """A form that the intake queued (form 1): the PDF once it is ready; rendered in this
+        request when no worker has taken it yet; 202 with its state while a worker renders it;
+        409 when rendering failed."""
+        from onestop.models import FormJob
+
+        dossier = self.get_object()
+        job = FormJob.objects.filter(dossier=dossier, pk=int(job_id)).first() if int(job_id) <= MAX_DB_ID else None
+        if job is None:
+            raise NotFound(_("There is no such form."))
+        issued = services.form_now(job)
+        if issued is None:
+            job.refresh_from_db()
+            body = PendingFormSerializer(job, context=self.get_serializer_context()).data
+            if job.state == job.State.FAILED:
+                return Response({"code": "form_failed", "detail": _("The form could not be rendered: %(error)s")
+                                 % {"error": job.error}, "fields": {}, "job": body}, status=status.HTTP_409_CONFLICT)
+            return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Retry-After": "1"})
         self._log(dossier, f"form {issued.kind}")
         return self._file(issued.file, f"{dossier.code or dossier.pk}-mau-{issued.kind}.pdf")
 

@@ -11,6 +11,7 @@ public schema; see ``core.history``).
 * ``Dossier`` (hồ sơ) with its documents, events (the hand-overs of form 6), supplement pauses,
   extensions (form 4), generated forms, payments and the citizen's rating.
 * ``DossierCounter``: one row per (day, prefix) from which dossier codes are drawn.
+* ``FormJob``: a form being rendered for a dossier (form 1 at receipt), a durable job.
 * ``BankNotification``: every payment notification the bank sent, kept once per transaction.
 """
 from __future__ import annotations
@@ -24,6 +25,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.history import tenant_history
+from jobs.models import Job
+from jobs.registry import register
 
 
 def _user_fk(verbose_name, **kwargs):
@@ -442,6 +445,31 @@ class IssuedForm(models.Model):
         verbose_name = _("issued form")
         verbose_name_plural = _("issued forms")
         ordering = ["dossier", "created_at", "pk"]
+
+
+@register
+class FormJob(Job):
+    """Renders a form of a dossier and keeps it as the dossier's ``IssuedForm`` (a durable job:
+    the row is the truth). Form 1 is issued so at receipt: the intake answers as soon as the
+    dossier is saved, and the officer's page shows the form's progress, then the PDF."""
+
+    dossier = models.ForeignKey(Dossier, verbose_name=_("dossier"), on_delete=models.CASCADE, related_name="form_jobs")
+    kind = models.CharField(_("form"), max_length=4, choices=FormKind.choices)
+    issued_by = _user_fk(_("issuing officer"))
+    issued_form = models.OneToOneField(IssuedForm, verbose_name=_("issued form"), null=True, blank=True,
+                                       on_delete=models.SET_NULL, related_name="job")
+
+    class Meta(Job.Meta):
+        verbose_name = _("form to issue")
+        verbose_name_plural = _("forms to issue")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.dossier_id}"
+
+    def run(self, ctx):
+        from onestop.services import run_form_job
+
+        return run_form_job(self, ctx)
 
 
 class PaymentMethod(models.TextChoices):

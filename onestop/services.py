@@ -351,6 +351,62 @@ def issue_form(dossier: Dossier, kind: str, user, extra: dict | None = None) -> 
     return IssuedForm.objects.create(dossier=dossier, kind=kind, file=name, created_by=_actor(user))
 
 
+def issue_form_later(dossier: Dossier, kind: str, user) -> "FormJob":
+    """Queue form ``kind`` of the dossier as a durable job (in the caller's transaction; its
+    message leaves once it commits): the caller answers without rendering the PDF, the worker
+    renders it, and ``form_now`` renders it in the request that needs it before a worker has."""
+    from jobs.services import enqueue
+    from onestop.models import FormJob
+
+    return enqueue(FormJob(dossier=dossier, kind=kind, issued_by=_actor(user)))
+
+
+def run_form_job(job, ctx) -> dict:
+    """``FormJob.run``: render the form and keep it, once. The job's row is locked while it
+    works and records the ``IssuedForm`` in the transaction that creates it, so a job run again
+    (a worker died after the commit, a message came twice) finds the form made and stops there."""
+    from onestop.models import FormJob
+
+    ctx.progress(10, _("Preparing the form"))
+    with transaction.atomic():
+        locked = FormJob.objects.select_for_update().get(pk=job.pk)
+        if locked.issued_form_id is None:
+            dossier = Dossier.objects.select_related("procedure").get(pk=locked.dossier_id)
+            user = get_user_model().objects.filter(pk=locked.issued_by_id).first() if locked.issued_by_id else None
+            issued = issue_form(dossier, locked.kind, user)
+            FormJob.objects.filter(pk=locked.pk).update(issued_form=issued)
+            locked.issued_form = issued
+    return {"form": locked.issued_form_id}
+
+
+def pending_forms(dossier) -> list:
+    """The dossier's forms still being rendered (``FormJob``s not finished, or failed), oldest first."""
+    from onestop.models import FormJob
+
+    return list(FormJob.objects.filter(dossier=dossier, issued_form__isnull=True).order_by("pk"))
+
+
+def form_now(job) -> IssuedForm | None:
+    """The form of ``job`` for a request that needs it now (the officer prints form 1 while
+    the citizen waits): rendered in this request when no worker has taken the job yet (the claim
+    is the worker's own, so the form is made once), else the one a worker made. None while a
+    worker is still rendering it. A job that failed is run again here."""
+    from django.db import connection
+
+    from jobs.models import JobState
+    from jobs.services import execute
+    from onestop.models import FormJob
+
+    if job.issued_form_id is None and job.state in (JobState.QUEUED, JobState.FAILED):
+        # Due now, whatever a retry's backoff said; a job that failed gets one more run, here.
+        moment = now()
+        FormJob.objects.filter(pk=job.pk, state__in=[JobState.QUEUED, JobState.FAILED], issued_form__isnull=True) \
+            .update(state=JobState.QUEUED, run_after=moment, updated_at=moment)
+        execute(FormJob, job.pk, connection.schema_name)
+    job = FormJob.objects.select_related("issued_form").get(pk=job.pk)
+    return job.issued_form
+
+
 def agency_code(commune=None) -> str:
     """The commune's agency identifier, unique in the installation (a database constraint, and
     the derived one when none is set), so that dossier codes are unique in the installation."""
@@ -688,7 +744,9 @@ def _receive(dossier: Dossier, user, at: datetime.datetime) -> None:
     _save(dossier, user, "received")
     _event(dossier, EventKind.RECEIVED, user, at=at, to_step=first, to_user=dossier.current_handler,
            to_user_name=user_name(dossier.current_handler), step_started_at=at, step_due_at=step_due(first, at))
-    issue_form(dossier, FormKind.RECEIPT, user)
+    # Form 1 is rendered by a job (``FormJob``): the answer does not wait for the PDF, and the
+    # counter's row lock above is held for a few statements rather than for a rendering.
+    issue_form_later(dossier, FormKind.RECEIPT, user)
     notify.dossier_received(dossier, user=user)
 
 

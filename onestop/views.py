@@ -541,6 +541,7 @@ def _detail(request, dossier, bound=None, status=200):
         "dossier": dossier, "procedure": dossier.procedure, "actions": actions, "cards": cards,
         "application": application,
         "documents": dossier.documents.select_related("requirement"), "events": events, "progress": progress, "issued": dossier.forms.order_by("created_at", "pk"),
+        "pending_forms": services.pending_forms(dossier), "form_progress": _form_progress(dossier),
         "pauses": dossier.pauses.all(), "extensions": dossier.extensions.all(),
         "payments": dossier.payments.all(), "next_step": next_step,
         "received_by_name": names.get(dossier.received_by_id, ""), "handler_name": names.get(dossier.current_handler_id, ""),
@@ -658,6 +659,45 @@ def dossier_progress(request, pk):
 
 
 # --- files of a dossier -------------------------------------------------------------------------
+
+def _form_progress(dossier) -> job_progress.Progress | None:
+    """The panel of the forms still being rendered (form 1 right after receipt), or None."""
+    pending = services.pending_forms(dossier)
+    if not pending:
+        return None
+    return job_progress.Progress(
+        jobs=pending, label=_("Preparing %(form)s") % {"form": pending[0].get_kind_display()},
+        page_url=reverse("onestop:dossier", args=[dossier.pk]),
+        poll_url=reverse("onestop:forms-progress", args=[dossier.pk]),
+        advice=_("open the form from the list above to prepare it again; if it fails again, tell the commune's "
+                 "administrator."),
+    )
+
+
+@page_requires("dossier.read")
+def forms_progress(request, pk):
+    """The panel of the forms being rendered, polled by the dossier's page."""
+    dossier = _dossier(request, pk)
+    progress = _form_progress(dossier)
+    if progress is None:
+        return redirect("onestop:dossier", pk=pk)
+    return job_progress.respond(request, progress)
+
+
+@page_requires("dossier.read")
+def pending_form(request, pk, job_pk):
+    """A form still being rendered, opened from the dossier's page: rendered now when no
+    worker has taken it yet (the citizen waits for the receipt at the desk)."""
+    from onestop.models import FormJob
+
+    dossier = _dossier(request, pk)
+    job = get_object_or_404(FormJob, pk=job_pk, dossier=dossier)
+    issued = services.form_now(job)
+    if issued is None:
+        messages.info(request, _("The form is still being prepared: it opens from this page in a moment."))
+        return redirect("onestop:dossier", pk=pk)
+    return _file_response(issued.file, _filename(dossier, f"mau-{issued.kind}"), PDF)
+
 
 @page_requires("dossier.read")
 def issued_form(request, pk, form_pk):

@@ -89,7 +89,7 @@ def _officials(commune, client_for):
 def test_writes_while_redis_is_down_answer_success_and_run_once_when_it_is_back(
         live_db, faults_commune, client_for, gateway, fault_worker, broker_up, fault_media, settings):
     from broadcasting.models import AudioAsset, Bulletin, SpeechJob
-    from onestop.models import Dossier, Procedure
+    from onestop.models import Dossier, FormJob, IssuedForm, Procedure
     from population.models import Village
     from tests.onestop.helpers import form_data_for, full_checklist
 
@@ -112,6 +112,7 @@ def test_writes_while_redis_is_down_answer_success_and_run_once_when_it_is_back(
         "form_data": json.dumps(form_data)})
     assert bulletin.status_code == 201, bulletin.content
     assert dossier.status_code == 201, dossier.content
+    assert [(f["kind"], f["state"]) for f in dossier.json()["pending_forms"]] == [("1", "queued")]
 
     with schema_context(schema):  # committed: the rows are there for every connection
         assert Bulletin.objects.filter(pk=bulletin.json()["id"]).exists()
@@ -120,7 +121,9 @@ def test_writes_while_redis_is_down_answer_success_and_run_once_when_it_is_back(
         speech = SpeechJob.objects.get(asset=asset)
         notices = [n for n in Notification.objects.all() if APPLICANT_PHONE in (n.recipients or [])]
         assert speech.state == "queued" and len(notices) == 1 and notices[0].state == "queued"
-        jobs = [(SpeechJob, speech.pk), (Notification, notices[0].pk)]
+        form_job = FormJob.objects.get(dossier_id=dossier.json()["id"])  # form 1, rendered by the worker
+        assert form_job.state == "queued" and not IssuedForm.objects.filter(dossier_id=form_job.dossier_id).exists()
+        jobs = [(SpeechJob, speech.pk), (Notification, notices[0].pk), (FormJob, form_job.pk)]
 
     broker_up.start()  # an empty Redis: the messages were never sent
 
@@ -133,10 +136,58 @@ def test_writes_while_redis_is_down_answer_success_and_run_once_when_it_is_back(
         return all(row["state"] == "succeeded" for row in rows) and rows
 
     rows = wait_for(all_done, timeout=120, interval=1.0, message="the jobs to run after Redis came back")
-    assert [row["completions"] for row in rows] == [1, 1]
+    assert [row["completions"] for row in rows] == [1, 1, 1]
     with schema_context(schema):
         assert AudioAsset.objects.get(pk=asset.pk).file
+        form = IssuedForm.objects.get(dossier_id=form_job.dossier_id)
+        assert form.kind == "1" and FormJob.objects.get(pk=form_job.pk).issued_form_id == form.pk
+        assert (fault_media / form.file).read_bytes().startswith(b"%PDF-")
         key = Notification.objects.get(pk=notices[0].pk).idempotency_key
     effects = gateway.effects_for(key)
     assert list(effects.values()) == [APPLICANT_PHONE]
     assert all(gateway.effect_counts[k] == 1 for k in effects)
+
+
+def test_form_1_whose_message_was_lost_is_made_once_the_sweeper_sends_it_again(
+        live_db, faults_commune, client_for, fault_worker, broker_up, fault_broker, fault_media, settings):
+    """The intake's message for form 1 never reaches the workers' queue (as after a FLUSHALL):
+    the answer was given, the job's row waits, and the sweeper sends the message again."""
+    from config.celery import app
+    from onestop.models import FormJob, IssuedForm, Procedure
+    from tests.celery_worker import queue_of_its_own
+    from tests.onestop.helpers import full_checklist
+
+    settings.MEDIA_ROOT = str(fault_media)
+    settings.XASO_JOB_LOST_MESSAGE_SECONDS = 1
+    schema = faults_commune.schema_name
+    officer = _officials(faults_commune, client_for)["onestop_officer"]
+    with schema_context(schema):
+        checklist = full_checklist(Procedure.objects.get(code="CT-01", is_current=True))
+    connection.set_schema_to_public()
+    with queue_of_its_own(app, f"{fault_broker['queue']}-lost") as lost_queue:
+        answer = officer.post("/api/v1/onestop/dossiers/", {
+            "procedure": "CT-01", "applicant_name": "Lò Thị Duyên", "applicant_phone": "0913555222",
+            "checklist": checklist, "page_count": 3, "copy_count": 2}, **JSON)
+    assert answer.status_code == 201, answer.content
+    broker_up.client().delete(lost_queue)  # the message is gone
+    pending = answer.json()["pending_forms"][0]
+    with schema_context(schema):
+        job = FormJob.objects.get(pk=pending["job"])
+        assert job.state == "queued" and job.dossier_id == answer.json()["id"]
+
+    def made():
+        sweep_all()  # what beat runs
+        with schema_context(schema):
+            row = FormJob.objects.filter(pk=job.pk).values("state", "completions", "issued_form").first()
+        if row["state"] == "failed":
+            raise AssertionError(f"{row}\n{fault_worker.output()}")
+        return row["state"] == "succeeded" and row
+
+    row = wait_for(made, timeout=90, interval=1.0, message="form 1 after its message was lost")
+    assert row["completions"] == 1
+    with schema_context(schema):
+        assert IssuedForm.objects.filter(dossier_id=job.dossier_id).count() == 1
+        assert IssuedForm.objects.get(pk=row["issued_form"]).kind == "1"
+    # The officer's page then lists the form itself.
+    page = officer.get(f"/onestop/dossiers/{job.dossier_id}/").content.decode()
+    assert f"/onestop/dossiers/{job.dossier_id}/forms/{row['issued_form']}.pdf" in page

@@ -54,13 +54,29 @@ def form_data_for(procedure) -> dict:
 
 
 def received_dossier(procedure, officer, **overrides):
-    """A dossier taken in at the desk and received (form 1)."""
+    """A dossier taken in at the desk and received, with form 1 issued (its job run in process,
+    as a worker would)."""
     from onestop import services
 
     kwargs = dict(user=officer, procedure=procedure, applicant=applicant(), checklist=full_checklist(procedure),
                   form_data=form_data_for(procedure), decision="receive")
     kwargs.update(overrides)
-    return services.counter_intake(**kwargs)
+    dossier = services.counter_intake(**kwargs)
+    run_form_jobs()
+    return dossier
+
+
+def run_form_jobs() -> list[str]:
+    """Run every queued form job (form 1 at receipt) of the current schema in process, as a
+    worker would; their outcomes."""
+    from django.db import connection
+
+    from jobs.models import JobState
+    from jobs.services import execute
+    from onestop.models import FormJob
+
+    return [execute(FormJob, pk, connection.schema_name)
+            for pk in FormJob.objects.filter(state=JobState.QUEUED).order_by("pk").values_list("pk", flat=True)]
 
 
 def step_kinds(dossier) -> list[str]:

@@ -51,14 +51,22 @@ def test_intake_multipart_with_scans_and_one_dossier_per_token(officer_client, p
     body = created.json()
     assert body["state"] == "received" and body["code"].startswith("000.00.X04630-")
     assert body["applicant_id_number"] == "********1234" and body["applicant_phone"] == PHONE
-    assert [f["kind"] for f in body["forms"]] == ["1"]
+    # Form 1 follows as a job: the answer says where its PDF will be.
+    assert body["forms"] == [] and [(f["kind"], f["state"]) for f in body["pending_forms"]] == [("1", "queued")]
+    pending = body["pending_forms"][0]
+    assert pending["url"] == f"http://tule.localhost/api/v1/onestop/dossiers/{body['id']}/pending-forms/{pending['job']}/"
     assert sum(d["has_file"] for d in body["documents"]) == 1
     payload[f"file_{scan_for}"] = upload(make_pdf("Giấy chứng sinh"))
     again = officer_client.post("/api/v1/onestop/dossiers/", payload)
     assert again.status_code == 200 and again.json()["id"] == body["id"]
-    form = officer_client.get(f"/api/v1/onestop/dossiers/{body['id']}/forms/{body['forms'][0]['id']}/")
+    # No worker has taken the job: asking for the PDF renders it, once.
+    form = officer_client.get(pending["url"])
     assert form.status_code == 200 and form["Content-Type"] == "application/pdf"
     assert b"".join(form.streaming_content).startswith(b"%PDF-")
+    body = officer_client.get(f"/api/v1/onestop/dossiers/{body['id']}/").json()
+    assert [f["kind"] for f in body["forms"]] == ["1"] and body["pending_forms"] == []
+    form = officer_client.get(f"/api/v1/onestop/dossiers/{body['id']}/forms/{body['forms'][0]['id']}/")
+    assert form.status_code == 200 and b"".join(form.streaming_content).startswith(b"%PDF-")
     document = next(d for d in body["documents"] if d["has_file"])
     assert officer_client.get(f"/api/v1/onestop/dossiers/{body['id']}/documents/{document['id']}/").status_code == 200
     sheet = officer_client.get(f"/api/v1/onestop/dossiers/{body['id']}/control-sheet/")
@@ -69,7 +77,7 @@ def test_intake_multipart_with_scans_and_one_dossier_per_token(officer_client, p
 
         assert Dossier.objects.count() == 1
         reads = AccessLog.objects.filter(object_type="onestop.dossier", object_id=str(body["id"]))
-        assert sorted(r.description.split()[0] for r in reads) == [body["code"], "document", "form"]
+        assert sorted(r.description.split()[0] for r in reads) == [body["code"], body["code"], "document", "form", "form"]
         assert {r.username for r in reads} == {"os_onestop_officer"}
 
 

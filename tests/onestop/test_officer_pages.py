@@ -70,16 +70,21 @@ def intake_data(procedure, *, token=None, decision="receive", skip=(), **extra) 
 
 @pytest.fixture
 def received(procedure, people):
-    """A dossier received at the counter by the one-stop officer (through the service)."""
+    """A dossier received at the counter by the one-stop officer (through the service), with
+    form 1 issued as a worker does."""
     from onestop import services
 
-    return services.counter_intake(
+    from .helpers import run_form_jobs
+
+    dossier = services.counter_intake(
         user=people["onestop_officer"], procedure=procedure,
         applicant={"name": "Lò Thị Mai", "id_number": "015190004321", "phone": "0987654321", "email": "",
                    "address": "Bản Lìm Mông"},
         checklist={doc.pk: doc.required for doc in procedure.docs}, form_data={"purpose": "Đi học"},
         decision="receive", submit_token=uuid.uuid4(),
     )
+    run_form_jobs()
+    return dossier
 
 
 def dossier_count(tule) -> int:
@@ -118,20 +123,31 @@ def test_intake_receives_a_dossier_with_a_code_and_form_1(procedure, people, cli
         assert dossier.applicant_name == "Giàng A Páo" and dossier.form_data.get("purpose") == "Bổ túc hồ sơ đi làm"
         assert dossier.received_by_id == people["onestop_officer"].pk and dossier.due_at
         assert dossier.documents.exclude(file="").count() == 2
-        form_1 = dossier.forms.get(kind="1")
+        # Form 1 follows as a job; the page shows its progress and a link that renders it when
+        # no worker has yet (the citizen waits at the desk).
+        assert not dossier.forms.exists()
+        job = dossier.form_jobs.get(kind="1")
     assert response["Location"] == f"/onestop/dossiers/{dossier.pk}/"
 
     detail = officer.get(response["Location"])
     html = detail.content.decode()
     assert detail.status_code == 200 and dossier.code in html
-    link = f"/onestop/dossiers/{dossier.pk}/forms/{form_1.pk}.pdf"
-    assert link in html
-    pdf = officer.get(link)
+    pending_link = f"/onestop/dossiers/{dossier.pk}/forms/pending/{job.pk}.pdf"
+    assert pending_link in html and 'id="job-progress"' in html
+    assert f'hx-get="/onestop/dossiers/{dossier.pk}/forms/progress/"' in html
+    assert officer.get(f"/onestop/dossiers/{dossier.pk}/forms/progress/").status_code == 200  # still queued
+    pdf = officer.get(pending_link)
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     data = b"".join(pdf.streaming_content)
     assert data.startswith(b"%PDF")
     text = flat(pdftotext(data))
     assert dossier.code in text and "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in text
+    with tenant_context(tule):
+        form_1 = dossier.forms.get(kind="1")
+    # Once made, the page lists the form itself, and the progress poll sends the page back to it.
+    html = officer.get(response["Location"]).content.decode()
+    assert f"/onestop/dossiers/{dossier.pk}/forms/{form_1.pk}.pdf" in html and pending_link not in html
+    assert officer.get(f"/onestop/dossiers/{dossier.pk}/forms/progress/").status_code == 302
     # The scans are there to open.
     with tenant_context(tule):
         scan = dossier.documents.exclude(file="").order_by("pk").first()

@@ -13,7 +13,7 @@ from onestop import deadlines, selectors, services
 from onestop.models import Dossier, DossierState, SupplementPause
 
 from .conftest import flat, make_jpeg, make_pdf, pdftotext, upload
-from .helpers import PHONE, applicant, form_data_for, notifications_to, read, required_ids
+from .helpers import PHONE, applicant, form_data_for, notifications_to, read, required_ids, run_form_jobs
 
 
 @pytest.fixture
@@ -89,7 +89,8 @@ def test_desk_asks_to_complete_then_receives_after_resubmission(draft, people):
     received = services.receive(dossier=asked, user=officer)
     assert received.state == DossierState.RECEIVED and received.code.startswith("000.00.X04630-")
     assert received.due_at == deadlines.appointment(received.procedure, received.received_at)
-    assert received.forms.filter(kind="1").count() == 1
+    assert not received.forms.filter(kind="1").exists() and received.form_jobs.get().kind == "1"  # a job makes it
+    assert run_form_jobs() == ["succeeded"] and received.forms.filter(kind="1").count() == 1
     messages = notifications_to(PHONE)
     assert len(messages) == 2 and received.code in messages[1].message
     assert received.documents.exclude(file="").count() == len(required_ids(draft.procedure)) + 1

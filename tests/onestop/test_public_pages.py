@@ -19,6 +19,7 @@ from communes.models import User
 from onestop import fees, files, services, vietqr
 from onestop.models import CopyKind, Dossier, DossierDocument, DossierState, EventKind, OnlineLevel, Procedure
 from tests.onestop.conftest import make_pdf, make_png, upload
+from tests.onestop.helpers import run_form_jobs
 from tests.sms_inbox import sms  # noqa: F401  (fixture)
 
 HOST = "tule.localhost"
@@ -77,6 +78,7 @@ def online_dossier(citizen, procedure, *, receive_by=None) -> Dossier:
     dossier = services.submit(dossier=dossier, citizen=citizen, submit_token=uuid.uuid4())
     if receive_by is not None:
         dossier = services.receive(dossier=dossier, user=receive_by)
+        run_form_jobs()  # form 1, as a worker renders it
     return dossier
 
 
