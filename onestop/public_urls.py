@@ -13,6 +13,7 @@ urlpatterns = [
     path("my/dossiers/", views.my_dossiers, name="my_dossiers"),
     path("my/dossiers/<int:pk>/", views.my_dossier, name="my_dossier"),
     path("my/dossiers/<int:pk>/edit/", views.edit_dossier, name="edit_dossier"),
+    path("my/dossiers/<int:pk>/sent/", views.sent, name="sent"),
     path("my/dossiers/<int:pk>/supplement/", views.send_supplement, name="supplement"),
     path("my/dossiers/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
     path("my/dossiers/<int:pk>/result/", views.download_result, name="result"),

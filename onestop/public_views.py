@@ -9,7 +9,10 @@ only read, check the owner and show the services' messages.
 * ``/services/``: the procedures, searched without accents ("dang ky khai sinh") and by sector.
 * ``/services/<code>/``: a procedure: documents, time, fee, templates, online level.
 * ``/services/<code>/apply/`` and ``/my/dossiers/<pk>/edit/``: the online application (login).
+* ``/my/dossiers/<pk>/sent/``: the confirmation once sent: the code, the expected appointment,
+  what happens next.
 * ``/my/dossiers/`` and ``/my/dossiers/<pk>/``: the citizen's own dossiers (another person's: 404).
+* ``/my/dossiers/<pk>/withdraw/``: a page that asks to confirm, then the withdrawal (POST).
 * ``/lookup/``: the status of a dossier by its code and the last four digits of the phone,
   throttled per client address and per (code, address) in PostgreSQL (``onestop.selectors``).
 * ``/rate/<token>/``: the citizen's rating, once.
@@ -22,6 +25,7 @@ import logging
 import posixpath
 import time
 import uuid
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -36,6 +40,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from communes.permissions import roles_for
 from core.http import client_ip
 from core.text import fold
 from onestop import files, selectors, services
@@ -50,6 +55,8 @@ logger = logging.getLogger(__name__)
 
 # Forms the citizen may download (form 6, the control sheet, is the desk's own).
 CITIZEN_FORMS = (FormKind.RECEIPT, FormKind.SUPPLEMENT, FormKind.REFUSAL, FormKind.APOLOGY, FormKind.STOP, FormKind.FEE_RECEIPT)
+# A dossier is withdrawn by its citizen until the desk receives it (``services.withdraw``).
+WITHDRAWABLE_STATES = (DossierState.DRAFT, DossierState.SUBMITTED, DossierState.INCOMPLETE)
 LOCK_SECONDS = 60
 LOCK_WAIT_SECONDS = 20
 LOOKUP_UNAVAILABLE_RETRY_SECONDS = 30
@@ -182,14 +189,35 @@ def _procedure_or_404(code: str) -> Procedure:
     return procedure
 
 
+def is_official(request) -> bool:
+    """Whether the visitor has a role in this commune: officials also see the catalogue's own
+    notes on a procedure (what is not confirmed, where the facts were taken from), which are
+    the desk's working notes and never shown to citizens."""
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated and roles_for(user, getattr(request, "commune", None)))
+
+
+def has_template(requirement, procedure) -> bool:
+    """A paper to fill in that the page offers to download: the file the commune uploaded, or
+    the declaration the portal prints from the online form's questions (``onestop.declaration``)."""
+    from onestop import declaration
+
+    return bool(requirement.template) or declaration.can_render(requirement, procedure)
+
+
 def procedure_detail(request, code):
     procedure = _procedure_or_404(code)
     requirements = list(procedure.requirements.all())
+    can_apply = can_apply_online(procedure)
+    for requirement in requirements:
+        requirement.has_template = has_template(requirement, procedure)
+        requirement.filled_online = can_apply and services.filled_online(requirement, procedure)
     return render(request, "onestop/public/procedure_detail.html", {
         "procedure": procedure, "requirements": requirements, "time": time_text(procedure),
         "fee": fee_text(procedure), "steps": list(procedure.steps.all()),
-        "can_apply": can_apply_online(procedure),
+        "can_apply": can_apply,
         "is_external": procedure.handler == Handler.EXTERNAL,
+        "show_internal": is_official(request),
     })
 
 
@@ -200,9 +228,15 @@ def can_apply_online(procedure) -> bool:
 def requirement_template(request, code, pk):
     procedure = _procedure_or_404(code)
     requirement = get_object_or_404(RequiredDocument, pk=pk, procedure=procedure)
-    if not requirement.template:
+    if requirement.template:
+        return _file_response(requirement.template.name, posixpath.basename(requirement.template.name))
+    from onestop import declaration
+
+    if not declaration.can_render(requirement, procedure):
         raise Http404
-    return _file_response(requirement.template.name, posixpath.basename(requirement.template.name))
+    response = HttpResponse(declaration.render(requirement, procedure), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{declaration.file_name(requirement, procedure)}"'
+    return response
 
 
 # --- applying online ------------------------------------------------------------------------------
@@ -318,6 +352,8 @@ def _handle_application(request, procedure, dossier, token):
         except (ValueError, ValidationError) as error:
             file_errors.setdefault("remove", []).extend(validation_messages(error) if isinstance(error, ValidationError) else [])
     for requirement in procedure.requirements.all():
+        if services.filled_online(requirement, procedure):
+            continue  # the online form is this paper (see services.filled_online)
         for upload in request.FILES.getlist(f"doc_{requirement.pk}"):
             try:
                 services.add_file(dossier=dossier, user=user, requirement_id=requirement.pk, upload=upload)
@@ -342,11 +378,8 @@ def _handle_application(request, procedure, dossier, token):
             token=token, submit_errors=validation_messages(error),
             notice=_("The application was saved as a draft but not sent yet."),
         )
-    messages.success(request, _(
-        "Your application has been sent to the one-stop desk. You will be told by SMS or e-mail when "
-        "it is received or if anything is missing."
-    ))
-    return HttpResponseRedirect(reverse("services:my_dossier", args=[dossier.pk]))
+    # The confirmation page: the code and the expected appointment at once.
+    return HttpResponseRedirect(reverse("services:sent", args=[dossier.pk]))
 
 
 def _errors_to_form(form, error: ValidationError):
@@ -372,7 +405,7 @@ def _application_page(request, procedure, dossier, form, *, token, status=200, n
     requirements = []
     for requirement in procedure.requirements.all():
         requirements.append({
-            "requirement": requirement,
+            "requirement": requirement, "filled_online": services.filled_online(requirement, procedure),
             "documents": [d for d in documents if d.requirement_id == requirement.pk and d.file],
             "errors": (file_errors or {}).get(requirement.pk, []),
         })
@@ -398,7 +431,7 @@ def my_dossiers(request):
 
 def _payment(dossier, commune) -> dict | None:
     """What the citizen needs to pay the fee by bank transfer (VietQR), when it is due."""
-    if not dossier.fee_amount or dossier.fee_paid_at or not dossier.code or dossier.state in (
+    if not dossier.fee_amount or dossier.fee_paid_at or not dossier.received_at or dossier.state in (
         DossierState.REFUSED, DossierState.STOPPED, DossierState.WITHDRAWN,
     ):
         return None
@@ -442,6 +475,8 @@ def _dossier_page(request, dossier, supplement_form, *, supplement_errors=None, 
         "payment": _payment(dossier, getattr(request, "commune", None)),
         "result_ready": selectors.result_available(dossier),
         "editable": dossier.state in EDITABLE_STATES, "rating_open": rating_open,
+        "expected": selectors.expected_due(dossier) if dossier.state == DossierState.SUBMITTED else None,
+        "withdrawable": dossier.state in WITHDRAWABLE_STATES,
         "fee": money(dossier.fee_amount) if dossier.fee_amount else "",
         "max_size": files.max_bytes(), "accepted": files.accepted_names(),
     }, status=status)
@@ -527,9 +562,32 @@ def vietqr_image(request, pk):
 
 
 @login_required
-@require_POST
-def withdraw(request, pk):
+@never_cache
+def sent(request, pk):
+    """The confirmation once the application is sent (GOV.UK's confirmation page): the dossier's
+    code, the expected appointment, what happens next and where to follow it. A dossier that was
+    not sent (a draft) opens its own page instead."""
     dossier = _own_dossier(request, pk)
+    if dossier.submitted_at is None or dossier.state in (DossierState.DRAFT, DossierState.WITHDRAWN) or not dossier.code:
+        return HttpResponseRedirect(reverse("services:my_dossier", args=[dossier.pk]))
+    return render(request, "onestop/public/sent.html", {
+        "dossier": dossier, "expected": selectors.expected_due(dossier),
+        "lookup_url": reverse("services:lookup") + "?" + urlencode({"code": dossier.code}),
+        "commune_phone": getattr(getattr(request, "commune", None), "phone", ""),
+    })
+
+
+@login_required
+@never_cache
+def withdraw(request, pk):
+    """Withdrawing asks first: GET shows what is withdrawn and a button that POSTs with
+    ``confirm``; a POST without it (an old page, a stray form) only shows the question again."""
+    dossier = _own_dossier(request, pk)
+    if dossier.state not in WITHDRAWABLE_STATES:
+        messages.info(request, _("This dossier can no longer be withdrawn."))
+        return HttpResponseRedirect(reverse("services:my_dossier", args=[dossier.pk]))
+    if request.method != "POST" or request.POST.get("confirm") != "yes":
+        return render(request, "onestop/public/withdraw.html", {"dossier": dossier})
     try:
         services.withdraw(dossier=dossier, citizen=request.user)
     except ValidationError as error:
@@ -541,6 +599,11 @@ def withdraw(request, pk):
 
 
 # --- public status lookup -------------------------------------------------------------------------
+
+def _typed_code(request) -> str:
+    """The code as the visitor typed it (shown again, never lost, whatever the answer)."""
+    return str(request.POST.get("code") or "").strip()[:40]
+
 
 @never_cache
 def lookup(request):
@@ -566,7 +629,9 @@ def lookup(request):
         return response
     if not decision.allowed:
         retry_after = max(1, int(decision.retry_after))
-        response = render(request, "onestop/public/throttled.html", {"minutes": max(1, (retry_after + 59) // 60)}, status=429)
+        response = render(request, "onestop/public/throttled.html", {
+            "minutes": max(1, (retry_after + 59) // 60), "typed_code": _typed_code(request),
+        }, status=429)
         response["Retry-After"] = str(retry_after)
         return response
     if dossier is None:
@@ -574,6 +639,7 @@ def lookup(request):
         return render(request, "onestop/public/lookup.html", {"form": form, "not_found": True})
     return render(request, "onestop/public/status.html", {
         "dossier": dossier, "timeline": selectors.public_timeline(dossier),
+        "expected": selectors.expected_due(dossier) if dossier.state == DossierState.SUBMITTED else None,
         "applicant": selectors.mask_name(dossier.applicant_name),
         "result_ready": dossier.state in DONE_STATES,
     })

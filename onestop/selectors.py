@@ -267,3 +267,18 @@ def citizen_dossiers(user):
 
 def result_available(dossier) -> bool:
     return dossier.state in DONE_STATES and bool(dossier.signed_result)
+
+
+def expected_due(dossier) -> datetime.datetime | None:
+    """The appointment the citizen can expect: the dossier's own once received (or moved by
+    form 4); for a dossier sent online and not yet received, the appointment it would get if
+    the desk received it when it was sent (``deadlines.appointment``: a moment of a working day,
+    after the procedure's working time and its cut-off hour). None otherwise (a draft, a dossier
+    sent back to be completed, withdrawn or refused)."""
+    if dossier.extended_due_at or dossier.due_at:
+        return dossier.extended_due_at or dossier.due_at
+    if dossier.submitted_at is None or dossier.state != DossierState.SUBMITTED:
+        return None
+    from onestop import deadlines
+
+    return deadlines.appointment(dossier.procedure, dossier.submitted_at)

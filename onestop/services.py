@@ -43,7 +43,7 @@ from core.validation import error_code  # noqa: F401  (the API reads it here)
 from core.validation import refuse as _error
 from onestop import fees, files, notify, permissions
 from onestop.models import (
-    DONE_STATES, OPEN_STATES, Channel, Delivery, Dossier, DossierCounter, DossierDocument, DossierEvent, DossierState,
+    DONE_STATES, OPEN_STATES, Channel, CopyKind, Delivery, Dossier, DossierCounter, DossierDocument, DossierEvent, DossierState,
     EventKind, Extension, FormKind, Handler, IssuedForm, OnlineLevel, Payment, PaymentMethod, Procedure, ProcedureStep, Rating,
     RequiredDocument, StepKind, SupplementPause,
 )
@@ -730,7 +730,7 @@ def _receive(dossier: Dossier, user, at: datetime.datetime) -> None:
     from onestop.deadlines import appointment
 
     first = next_step(dossier, None)
-    dossier.code = draw_code(at)
+    dossier.code = dossier.code or draw_code(at)  # an online dossier has had its code since it was sent
     dossier.received_at = at
     dossier.received_by = _actor(user)
     dossier.due_at = appointment(dossier.procedure, at)
@@ -869,11 +869,22 @@ def remove_file(*, dossier, user, document_id) -> None:
         document.delete()
 
 
+def filled_online(requirement, procedure=None) -> bool:
+    """Whether the online application itself is this paper: the declaration (tờ khai, "theo
+    mẫu") of a procedure whose online form asks for its content. The citizen fills the form in
+    instead of printing, signing and scanning the paper, as an electronic declaration replaces
+    the paper one; it is neither asked for as an upload nor missing."""
+    procedure = procedure or requirement.procedure
+    return requirement.copy_kind == CopyKind.FORM and bool(procedure.form_fields)
+
+
 def missing_uploads(dossier) -> list[str]:
-    """Names of the required documents with no file in an online dossier."""
+    """Names of the required documents with no file in an online dossier (the declaration that
+    the online form replaces is not one of them: ``filled_online``)."""
     uploaded = set(dossier.documents.exclude(file="").values_list("requirement_id", flat=True))
-    return [r.name for r in dossier.procedure.requirements.all()
-            if r.required and not r.condition and r.pk not in uploaded]
+    procedure = dossier.procedure
+    return [r.name for r in procedure.requirements.all()
+            if r.required and not r.condition and r.pk not in uploaded and not filled_online(r, procedure)]
 
 
 def submit(*, dossier, citizen, submit_token) -> Dossier:
@@ -917,6 +928,10 @@ def submit(*, dossier, citizen, submit_token) -> Dossier:
         locked.state = DossierState.SUBMITTED
         locked.submit_token = token
         locked.submitted_at = at
+        # The code is given when the dossier is sent, so that the citizen has it at once to follow
+        # the dossier (the desk keeps it when it receives the dossier); a dossier sent back to be
+        # completed keeps its code.
+        locked.code = locked.code or draw_code(at)
         locked.missing_items = []
         locked.fee_amount = _fee(locked)
         try:

@@ -1,5 +1,5 @@
-"""Online submission: a citizen's draft with uploads, the submission (once, whatever the clicks),
-the desk's request to complete it (form 2, no code), the resubmission and the receipt (form 1),
+"""Online submission: a citizen's draft with uploads, the submission (once, whatever the clicks,
+with its code at once), the desk's request to complete it (form 2, the code kept), the resubmission and the receipt (form 1),
 then a supplement round during processing that pauses the clock; the citizen is told each time."""
 from __future__ import annotations
 
@@ -23,8 +23,15 @@ def draft(procedures, people):
                                form_data=form_data_for(procedure))
 
 
+def upload_ids(procedure) -> list[int]:
+    """The required documents an online application uploads: the declaration "theo mẫu" is the
+    online form itself (``services.filled_online``)."""
+    return [pk for pk in required_ids(procedure)
+            if not services.filled_online(procedure.requirements.get(pk=pk), procedure)]
+
+
 def upload_all(dossier, citizen, skip=()):
-    for pk in required_ids(dossier.procedure):
+    for pk in upload_ids(dossier.procedure):
         if pk not in skip:
             services.add_file(dossier=dossier, user=citizen, requirement_id=pk, upload=upload(make_pdf(), "giay-to.pdf"))
 
@@ -49,7 +56,7 @@ def test_draft_keeps_only_the_procedures_fields_and_belongs_to_the_citizen(draft
 
 def test_submit_needs_every_required_upload_then_happens_once(draft, people):
     citizen = people["citizen"]
-    first, *rest = required_ids(draft.procedure)
+    first, *rest = upload_ids(draft.procedure)
     upload_all(draft, citizen, skip={first})
     with pytest.raises(ValidationError) as refused:
         services.submit(dossier=draft, citizen=citizen, submit_token=uuid.uuid4())
@@ -73,27 +80,28 @@ def test_submit_needs_every_required_upload_then_happens_once(draft, people):
 def test_desk_asks_to_complete_then_receives_after_resubmission(draft, people):
     citizen, officer = people["citizen"], people["onestop_officer"]
     upload_all(draft, citizen)
-    services.submit(dossier=draft, citizen=citizen, submit_token=uuid.uuid4())
+    sent = services.submit(dossier=draft, citizen=citizen, submit_token=uuid.uuid4())
+    assert sent.code.startswith("000.00.X04630-") and sent.due_at is None  # the code at once, the date on receipt
 
     asked = services.ask_completion(dossier=draft, user=officer, items=["Bản chụp giấy chứng sinh rõ nét hơn"],
                                     note="Ảnh bị mờ")
-    assert (asked.state, asked.code) == (DossierState.INCOMPLETE, None)
+    assert (asked.state, asked.code) == (DossierState.INCOMPLETE, sent.code)
     text = flat(pdftotext(read(asked.forms.get(kind="2").file)))
     assert "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ" in text and "giấy chứng sinh rõ nét hơn" in text
     [first_message] = notifications_to(PHONE)
     assert "giấy chứng sinh rõ nét hơn" in first_message.message
 
-    requirement = required_ids(draft.procedure)[0]
+    requirement = upload_ids(draft.procedure)[0]
     services.add_file(dossier=asked, user=citizen, requirement_id=requirement, upload=upload(make_pdf("Rõ nét")))
     services.submit(dossier=asked, citizen=citizen, submit_token=uuid.uuid4())
     received = services.receive(dossier=asked, user=officer)
-    assert received.state == DossierState.RECEIVED and received.code.startswith("000.00.X04630-")
+    assert received.state == DossierState.RECEIVED and received.code == sent.code
     assert received.due_at == deadlines.appointment(received.procedure, received.received_at)
     assert not received.forms.filter(kind="1").exists() and received.form_jobs.get().kind == "1"  # a job makes it
     assert run_form_jobs() == ["succeeded"] and received.forms.filter(kind="1").count() == 1
     messages = notifications_to(PHONE)
     assert len(messages) == 2 and received.code in messages[1].message
-    assert received.documents.exclude(file="").count() == len(required_ids(draft.procedure)) + 1
+    assert received.documents.exclude(file="").count() == len(upload_ids(draft.procedure)) + 1
     with pytest.raises(ValidationError):  # received once
         services.receive(dossier=received, user=officer)
 

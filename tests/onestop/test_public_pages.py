@@ -52,8 +52,10 @@ def form_values(procedure) -> dict:
 
 
 def needed(procedure):
-    """The documents an online application cannot be sent without."""
-    return [r for r in procedure.requirements.all() if r.required and not r.condition]
+    """The documents an online application cannot be sent without (the declaration that the
+    online form itself replaces is not one of them)."""
+    return [r for r in procedure.requirements.all()
+            if r.required and not r.condition and not services.filled_online(r, procedure)]
 
 
 def post_data(procedure, citizen, *, token=None, action="submit", **extra) -> dict:
@@ -245,17 +247,22 @@ def test_applying_needs_a_login_and_asks_only_what_the_procedure_needs(procedure
     for spec in procedures["HT-01"].form_fields:
         assert spec["label"] in text and f'name="f_{spec["name"]}"' in text
     assert 'name="f_groom_name"' not in text  # a field of the marriage registration
-    for requirement in procedures["HT-01"].requirements.all():
+    declaration = procedures["HT-01"].requirements.get(copy_kind=CopyKind.FORM)
+    for requirement in procedures["HT-01"].requirements.exclude(pk=declaration.pk):
         assert f'name="doc_{requirement.pk}"' in text
+    # The declaration "theo mẫu" is the online form itself: not asked for as a file.
+    assert f'name="doc_{declaration.pk}"' not in text and declaration.name in text
+    assert vi("Filled in online: the questions of this form above are its content. Nothing to print or upload.") in text
     assert 'name="submit_token"' in text
 
 
 def test_a_draft_with_uploads_then_the_submission_once_even_when_sent_twice(procedures, web, citizen):
     birth = procedures["HT-01"]
-    first, second = needed(birth)
+    first = birth.requirements.filter(required=False).first()  # sent only when it applies
+    [second] = needed(birth)
     token = uuid.uuid4()
     response = web.post("/services/HT-01/apply/", {
-        **post_data(birth, citizen, token=token, action="draft"), f"doc_{first.pk}": upload(make_pdf("Tờ khai")),
+        **post_data(birth, citizen, token=token, action="draft"), f"doc_{first.pk}": upload(make_pdf("Xác nhận")),
     })
     dossier = Dossier.objects.get(citizen_id=citizen.pk)
     assert response.status_code == 302 and response["Location"] == f"/my/dossiers/{dossier.pk}/edit/"
@@ -274,7 +281,7 @@ def test_a_draft_with_uploads_then_the_submission_once_even_when_sent_twice(proc
 
     data = {**post_data(birth, citizen, token=token), f"doc_{second.pk}": upload(make_png(), "giay-chung-sinh.png", "image/png")}
     sent = web.post(f"/my/dossiers/{dossier.pk}/edit/", data)
-    assert sent.status_code == 302 and sent["Location"] == f"/my/dossiers/{dossier.pk}/"
+    assert sent.status_code == 302 and sent["Location"] == f"/my/dossiers/{dossier.pk}/sent/"
     dossier.refresh_from_db()
     assert dossier.state == DossierState.SUBMITTED and dossier.submitted_at and dossier.submit_token == token
     assert dossier.documents.count() == 2
@@ -439,7 +446,7 @@ def test_the_fee_is_paid_by_vietqr_with_the_dossier_code_in_the_note(procedures,
 
 def test_a_citizen_withdraws_a_dossier_not_yet_received(procedures, web, citizen):
     dossier = online_dossier(citizen, procedures["HT-02"])
-    assert web.post(f"/my/dossiers/{dossier.pk}/withdraw/").status_code == 302
+    assert web.post(f"/my/dossiers/{dossier.pk}/withdraw/", {"confirm": "yes"}).status_code == 302
     dossier.refresh_from_db()
     assert dossier.state == DossierState.WITHDRAWN
 
@@ -465,9 +472,9 @@ def test_a_dossier_sent_back_to_be_completed_is_completed_and_sent_again(procedu
         **post_data(birth, citizen), "remove": [str(old.pk)],
         f"doc_{needed(birth)[0].pk}": upload(make_pdf("Tờ khai đã ký")),
     })
-    assert response.status_code == 302 and response["Location"] == f"/my/dossiers/{dossier.pk}/"
+    assert response.status_code == 302 and response["Location"] == f"/my/dossiers/{dossier.pk}/sent/"
     dossier.refresh_from_db()
-    assert dossier.state == DossierState.SUBMITTED and dossier.documents.count() == 2
+    assert dossier.state == DossierState.SUBMITTED and dossier.documents.count() == 1
     assert not dossier.documents.filter(pk=old.pk).exists()
     # Sent: the form no longer opens.
     assert web.get(f"/my/dossiers/{dossier.pk}/edit/")["Location"] == f"/my/dossiers/{dossier.pk}/"
