@@ -84,17 +84,24 @@ def test_page_links_portals_and_lists_communes_without_one(db, client_for):
     assert client.get("/", {"q": "\x00yen"}).status_code == 400  # refused before the page, as on every page
 
 
-def test_search_form_without_script_on_a_phone(django_db_setup, django_db_blocker, browser):
+@pytest.fixture(scope="module")
+def server(django_db_setup, django_db_blocker):
+    """The portal on a live server, started before the browser (the official list and the test
+    communes are committed by the session's set-up)."""
     require_chromium()
     with django_db_blocker.unblock(), live_server() as port:
-        context = browser.new_context(viewport={"width": 360, "height": 740}, java_script_enabled=False)
-        page = context.new_page()
-        page.goto(f"http://localhost:{port}/")
-        page.fill("input[name=q]", "tu le")
-        page.click("#commune-search button[type=submit]")
-        page.wait_for_selector("#commune-results")
-        assert "q=tu+le" in page.url
-        assert page.evaluate("document.documentElement.scrollWidth") <= 360
-        link = page.locator("#commune-results a", has_text="Tú Lệ").first
-        assert link.get_attribute("href") == f"//tule.localhost:{port}/"
-        context.close()
+        yield port
+
+
+def test_search_form_without_script_on_a_phone(server, browser):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"http://localhost:{server}/")
+    page.fill("input[name=q]", "tu le")
+    page.click("#commune-search button[type=submit]")
+    page.wait_for_selector("#commune-results")
+    assert "q=tu+le" in page.url
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    link = page.locator("#commune-results a", has_text="Tú Lệ").first
+    assert link.get_attribute("href") == f"//tule.localhost:{server}/"
+    context.close()
