@@ -34,6 +34,14 @@ EXPORTS = {
         "/api/v1/communes/04630/documents/registers/incoming/xlsx/",
 }
 
+# Exports of figures: the text in them is names (an official, a cluster, a typed document type),
+# each checked by ``test_figure_exports_write_names_as_text``.
+FIGURE_EXPORTS = {
+    ("config.urls_tenant", "/onestop/statistics.xlsx"): "/onestop/statistics.xlsx",
+    ("config.urls_tenant", "/documents/statistics.xlsx"): "/documents/statistics.xlsx",
+    ("config.urls_tenant", "/radio/reports.xlsx"): "/radio/reports.xlsx",
+}
+
 
 def _export_paths(urlconf: str) -> set[str]:
     found = set()
@@ -45,7 +53,7 @@ def _export_paths(urlconf: str) -> set[str]:
 
 
 def test_the_list_of_exports_is_every_export_of_both_hosts():
-    listed = {(urlconf, path) for urlconf, path in EXPORTS}
+    listed = {(urlconf, path) for urlconf, path in EXPORTS} | set(FIGURE_EXPORTS)
     for urlconf in ("config.urls_tenant", "config.urls_public"):
         for path in _export_paths(urlconf):
             assert (urlconf, path) in listed, f"{path} ({urlconf}) writes a file this test does not check"
@@ -126,3 +134,42 @@ def test_the_helper_keeps_values_exactly_and_dates_as_dates():
     assert all(c.quotePrefix for c in row[:5]) and not row[6].quotePrefix
     assert row[7].value == 7 and row[7].data_type == "n"
     assert row[8].value.date() == datetime.date(2026, 4, 3) and row[8].number_format == "DD/MM/YYYY"
+
+
+def test_figure_exports_write_names_as_text(make_user, tule, in_commune, client_for, settings, tmp_path):
+    """An official whose name begins like a formula received a dossier and handles an incoming
+    document whose typed type does too; a cluster is named so: the figures' workbooks keep
+    each as a string cell."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    from broadcasting.models import Cluster
+    from documents import services as document_services
+    from documents.models import TZ, IncomingDocument
+    from onestop.models import Procedure
+    from population.models import Village
+    from tests.onestop.helpers import received_dossier
+
+    officer = make_user("xlsx_fig_officer", roles={tule: [Role.ONESTOP_OFFICER]}, full_name=HOSTILE[0])
+    clerk = make_user("xlsx_fig_clerk", roles={tule: [Role.CLERK]}, full_name=HOSTILE[2])
+    everyone = make_user("xlsx_fig_reader", roles={tule: [Role.CHAIRMAN]})
+    today = timezone.localdate()
+    with in_commune(tule):
+        received_dossier(Procedure.objects.get(code="HT-02", is_current=True), officer)
+        incoming = document_services.register_incoming(IncomingDocument(
+            arrived_at=datetime.datetime.combine(today, datetime.time(9, 0), TZ), sender_org="UBND tỉnh",
+            document_date=today, type_name=HOSTILE[1], subject="Về việc thử",
+        ), user=clerk)
+        IncomingDocument.objects.filter(pk=incoming.pk).update(
+            state="assigned", lead_handler=clerk, deadline=timezone.now() + datetime.timedelta(days=3))
+        Cluster.objects.create(name=HOSTILE[3], village=Village.objects.create(name="Bản Phạ"))
+    client = client_for("tule.localhost", everyone, second_factor=True)
+    expected = {"/onestop/statistics.xlsx": HOSTILE[0], "/documents/statistics.xlsx": HOSTILE[1],
+                "/radio/reports.xlsx": HOSTILE[3]}
+    for (_urlconf, _pattern), url in FIGURE_EXPORTS.items():
+        cells = _text_cells(client.get(url))
+        assert expected[url] in {cell.value for cell in cells}, url
+        for cell in cells:
+            if isinstance(cell.value, str) and cell.value[:1] in "=+-@":
+                assert cell.data_type == "s", (url, cell.coordinate, cell.value)
+                assert cell.value in HOSTILE, (url, cell.value)
+    handlers = _text_cells(client.get("/documents/statistics.xlsx"))
+    assert HOSTILE[2] in {cell.value for cell in handlers}  # the lead handler's name, on the handlers' sheet
