@@ -50,6 +50,7 @@ class Progress:
     poll_url: str
     outcome: Outcome | None = None
     advice: str = ""  # what to do when a job failed
+    note: str = ""  # what the person must do meanwhile (confirm on the phone, say)
     now: object = field(default_factory=timezone.now)
 
     @property

@@ -44,6 +44,12 @@ COMMENTS = ["Cán bộ hướng dẫn tận tình.", "Trả kết quả sớm h�
 
 CITIZEN_USERNAME = "congdan"
 
+# The demo communes' fee account: a real bank of the NAPAS VietQR list (Agribank, where commune
+# treasuries usually bank) and an account number that is visibly no real one (zeros and the
+# commune's code); its name says that it is a test account and must not receive money.
+DEMO_BANK_BIN = "970405"
+DEMO_ACCOUNT_NAME = "TÀI KHOẢN THỬ NGHIỆM – UBND {commune}"
+
 
 def _role(officials: dict, role) -> object | None:
     return officials.get(role) or officials.get(getattr(role, "value", role))
@@ -73,13 +79,31 @@ def _applicant(rng) -> dict:
     }
 
 
+def demo_account(commune) -> bool:
+    """Give a demo commune without a bank account the fictitious one, so that its fees show a
+    VietQR; an account the commune has is never replaced. True when one was given."""
+    from communes.models import Commune
+
+    if commune.bank_bin or commune.bank_account:
+        return False
+    fields = {"bank_bin": DEMO_BANK_BIN, "bank_account": f"00000000{commune.code}",
+              "bank_account_name": DEMO_ACCOUNT_NAME.format(commune=commune.name_in_sentence.upper())}
+    Commune.objects.filter(pk=commune.pk, bank_bin="", bank_account="").update(**fields)
+    for name, value in fields.items():
+        setattr(commune, name, value)
+    return True
+
+
 def populate(commune, officials: dict, *, seed: int | None = None, citizen=None, leader_pin: str | None = None,
              clerk_pin: str | None = None) -> dict:
     """Demo dossiers in ``commune``; an empty dict when it already has some. The PINs open the
-    chairman's and the clerk's signing keys (the demo PKI's by default)."""
+    chairman's and the clerk's signing keys (the demo PKI's by default). A commune without a
+    bank account gets the demo's fictitious one first (``demo_account``)."""
     from communes.demo import DEMO_PIN
 
     from onestop.models import Dossier
+
+    demo_account(commune)
 
     officer = _role(officials, Role.ONESTOP_OFFICER)
     specialist = _role(officials, Role.SPECIALIST)
@@ -318,9 +342,10 @@ def _today(rng, officer, specialist, chairman, clerk, citizen, leader_pin: str, 
     def count(key):
         made[key] = made.get(key, 0) + 1
 
-    # At the desk: received, at each step, waiting for a supplement, late with form 4, stopped.
+    # At the desk: received (a certified copy among them, its fee still to pay by VietQR), at each
+    # step, waiting for a supplement, late with form 4, stopped.
     birth, copy, marriage, status = (procedures.get(c) for c in ("HT-01", "CT-01", "HT-03", "HT-08"))
-    for procedure in (p for p in (birth, marriage, status) if p):
+    for procedure in (p for p in (birth, marriage, status, copy) if p):
         _intake(procedure, officer, rng)
         count("received")
     if status:

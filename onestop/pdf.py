@@ -597,7 +597,7 @@ def _form_1(dossier, officer, extra) -> bytes:
                  "của số điện thoại đã đăng ký."), style="address")
     cells = [_qr_cell(qr_png(status), "Tra cứu tình trạng hồ sơ", form.style),
              _qr_cell(qr_png(rating), "Đánh giá mức độ hài lòng", form.style)]
-    widths = [form.width * 0.25, form.width * 0.25]
+    widths = [form.width * 0.23, form.width * 0.23]
     payload = vietqr_payload(dossier, c.commune)
     if payload:
         account_name = c.commune.bank_account_name or c.agency
@@ -610,11 +610,11 @@ def _form_1(dossier, officer, extra) -> bytes:
             Paragraph(_m(f"Nội dung: {vietqr.purpose_for(dossier.code)}"), small),
         ]
         inner = Table([[_image(vietqr.qr_png(payload), VIETQR_SIZE), details]],
-                      colWidths=[VIETQR_SIZE + 6, form.width * 0.5 - VIETQR_SIZE - 10])
+                      colWidths=[VIETQR_SIZE + 6, form.width * 0.54 - VIETQR_SIZE - 10])
         inner.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                    ("RIGHTPADDING", (0, 0), (-1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 0)]))
         cells.append(inner)
-        widths.append(form.width * 0.5)
+        widths.append(form.width * 0.54)
     table = Table([cells], colWidths=widths)
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (0, 0), (-1, -1), "CENTER"),
                                ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2)]))

@@ -7,10 +7,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from communes.second_factor import second_factor_required
+from jobs import progress
+from signatures import progress as signing_progress
 from signatures import permissions, selectors, services
 from signatures.forms import (
     ChangePinForm, GrantForm, ImageForm, ImportForm, OwnImportForm, RemoteForm, SignUploadForm,
@@ -308,19 +311,31 @@ def job_list(request):
     return render(request, "signatures/jobs.html", {"page": page})
 
 
+def _progress(job) -> progress.Progress:
+    """The job's panel (the pattern every page that starts a job shows): its progress, then the
+    signed file to download, or what to do when it failed."""
+    status = services.job_status(job)
+    return progress.Progress(
+        jobs=[job], label=_("Signature"), page_url=reverse("signatures:job", args=[job.pk]),
+        poll_url=reverse("signatures:job-progress", args=[job.pk]),
+        outcome=progress.Outcome(_("Signed."), _("download the signed file."),
+                                 reverse("signatures:download", args=[job.pk]) if status["done"] else "",
+                                 _("Download the signed file")),
+        advice=_("sign the file again; if it fails again, tell %(who)s.") % {"who": signing_progress.managers_text()},
+        note=_("Waiting for confirmation on your phone. Open the signing application and confirm this signature; "
+               "this page updates by itself.") if status["waiting_for_phone"] else "",
+    )
+
+
 @module_required
 def job_detail(request, pk):
     job = _job_for_page(request, pk)
-    return render(request, "signatures/job.html", {"job": job, "status": services.job_status(job)})
+    return render(request, "signatures/job.html", {"job": job, "progress": _progress(job)})
 
 
 @module_required
 def job_progress(request, pk):
-    job = _job_for_page(request, pk)
-    response = render(request, "signatures/_job_progress.html", {"job": job, "status": services.job_status(job)})
-    if job.is_finished and request.headers.get("HX-Request"):
-        response["HX-Refresh"] = "true"
-    return response
+    return progress.respond(request, _progress(_job_for_page(request, pk)))
 
 
 @module_required

@@ -75,72 +75,78 @@ def site(django_db_setup, django_db_blocker, media, queue):
         assert connection.settings_dict["NAME"].startswith("test_")
         tule = Commune.objects.get(schema_name=TULE)
         forget_users()  # of a run that stopped half-way
-        people = {}
-        for role, name in ((Role.CHAIRMAN, "Lò Văn Thành"), (Role.CLERK, "Hà Thị Dung"),
-                           (Role.SPECIALIST, "Trần Văn Lâm"), (Role.COMMUNE_ADMIN, "Vũ Thị Mai")):
-            user = User.objects.create_user(f"progress_{role}", password="Mat-khau-2026!", full_name=name)
-            Membership.objects.create(user=user, commune=tule, role=role)
-            people[str(role)] = user
-        ca = pki.make_demo_ca("Xã Số Tiến trình CA")
+        # What exists before: everything newer is the module's and goes at the end, even when
+        # the setting up stops half-way.
         anchors_before = set(TrustAnchor.objects.values_list("pk", flat=True))
-        add_anchor(ca.cert_pem(), label="Tiến trình CA", source="test")
-        clear_cache()
         with schema_context(TULE):
             sequences = {s.pk: s.last_number for s in NumberSequence.objects.all()}
-            certificates_before = set(SigningCertificate.objects.values_list("pk", flat=True))
-            images_before = set(SignatureImage.objects.values_list("pk", flat=True))
-        with tenant_context(tule):
-            signature_services.import_pkcs12(
-                file_bytes=pki.issue_personal(ca, "Lò Văn Thành", "Chủ tịch UBND xã", "UBND xã Tú Lệ").to_pkcs12("x"),
-                passphrase="x", kind="personal", owner_user_id=people["chairman"].pk,
-                grants={people["chairman"].pk: PIN}, actor=None)
-            signature_services.import_pkcs12(
-                file_bytes=pki.issue_agency(ca, "UBND xã Tú Lệ", locality="Tú Lệ").to_pkcs12("x"),
-                passphrase="x", kind="agency", grants={people["clerk"].pk: CLERK_PIN}, actor=None)
-            signature_services.save_signature_image(data=demo_signature_png("Lò Văn Thành"), kind="signature",
-                                                    owner_user_id=people["chairman"].pk, actor=None)
-            signature_services.save_signature_image(data=demo_seal_png("UBND XÃ TÚ LỆ"), kind="seal", actor=None)
-            authority = SigningAuthority.objects.create(
-                user=people["chairman"], prefix="TM.", title="CHỦ TỊCH", collective="ỦY BAN NHÂN DÂN",
-                valid_from=datetime.date(2020, 1, 1))
-            doc_type = DocumentType.objects.get(code="quyet-dinh")
-            authority.document_types.set([doc_type])
-            doc = services.save_draft(OutgoingDocument(
-                doc_type=doc_type, subject=SUBJECT, authority=authority, recipients_text="Như Điều 3;",
-                body="Căn cứ Luật Tổ chức chính quyền địa phương;\nĐiều 1. Thử ký trên trình duyệt."),
-                user=people["specialist"])
-            doc = services.submit(doc, user=people["specialist"])
-            doc = services.approve(doc, user=people["chairman"])
-        cookies = {}
-        for key in ("chairman", "clerk"):
-            client = host_client("tule.localhost", people[key], second_factor=True)
-            cookies[key] = client.cookies["sessionid"].value
-        connection.set_schema_to_public()
-        with live_server() as port:
-            try:
+            before = {model: set(model.objects.values_list("pk", flat=True)) for model in (
+                SigningEvent, SigningJob, OutgoingDocument, SigningAuthority, SigningCertificate, SignatureImage)}
+        try:
+            people = {}
+            for role, name in ((Role.CHAIRMAN, "Lò Văn Thành"), (Role.CLERK, "Hà Thị Dung"),
+                               (Role.SPECIALIST, "Trần Văn Lâm"), (Role.COMMUNE_ADMIN, "Vũ Thị Mai")):
+                user = User.objects.create_user(f"progress_{role}", password="Mat-khau-2026!", full_name=name)
+                Membership.objects.create(user=user, commune=tule, role=role)
+                people[str(role)] = user
+            ca = pki.make_demo_ca("Xã Số Tiến trình CA")
+            add_anchor(ca.cert_pem(), label="Tiến trình CA", source="test")
+            clear_cache()
+            with tenant_context(tule):
+                signature_services.import_pkcs12(
+                    file_bytes=pki.issue_personal(ca, "Lò Văn Thành", "Chủ tịch UBND xã",
+                                                  "UBND xã Tú Lệ").to_pkcs12("x"),
+                    passphrase="x", kind="personal", owner_user_id=people["chairman"].pk,
+                    grants={people["chairman"].pk: PIN}, actor=None)
+                signature_services.import_pkcs12(
+                    file_bytes=pki.issue_agency(ca, "UBND xã Tú Lệ", locality="Tú Lệ").to_pkcs12("x"),
+                    passphrase="x", kind="agency", grants={people["clerk"].pk: CLERK_PIN}, actor=None)
+                signature_services.save_signature_image(data=demo_signature_png("Lò Văn Thành"), kind="signature",
+                                                        owner_user_id=people["chairman"].pk, actor=None)
+                signature_services.save_signature_image(data=demo_seal_png("UBND XÃ TÚ LỆ"), kind="seal",
+                                                        actor=None)
+                authority = SigningAuthority.objects.create(
+                    user=people["chairman"], prefix="TM.", title="CHỦ TỊCH", collective="ỦY BAN NHÂN DÂN",
+                    valid_from=datetime.date(2020, 1, 1))
+                doc_type = DocumentType.objects.get(code="quyet-dinh")
+                authority.document_types.set([doc_type])
+                doc = services.save_draft(OutgoingDocument(
+                    doc_type=doc_type, subject=SUBJECT, authority=authority, recipients_text="Như Điều 3;",
+                    body="Căn cứ Luật Tổ chức chính quyền địa phương;\nĐiều 1. Thử ký trên trình duyệt."),
+                    user=people["specialist"])
+                doc = services.submit(doc, user=people["specialist"])
+                doc = services.approve(doc, user=people["chairman"])
+            cookies = {}
+            for key in ("chairman", "clerk"):
+                client = host_client("tule.localhost", people[key], second_factor=True)
+                cookies[key] = client.cookies["sessionid"].value
+            connection.set_schema_to_public()
+            with live_server() as port:
                 yield {"port": port, "doc": doc, "cookies": cookies}
-            finally:
-                connection.set_schema_to_public()
-                with schema_context(TULE):
-                    SigningEvent.objects.filter(user_id__in=[u.pk for u in people.values()]).delete()
-                    SigningJob.objects.filter(requested_by_id__in=[u.pk for u in people.values()]).delete()
-                    OutgoingDocument.history.filter(id=doc.pk).delete()
-                    OutgoingDocument.objects.filter(pk=doc.pk).delete()
-                    SigningAuthority.objects.filter(pk=authority.pk).delete()
-                    new_certificates = SigningCertificate.objects.exclude(pk__in=certificates_before)
-                    KeyGrant.objects.filter(certificate__in=new_certificates).delete()
-                    new_certificates.delete()
-                    SignatureImage.objects.exclude(pk__in=images_before).delete()
-                    NumberSequence.objects.exclude(pk__in=sequences).delete()
-                    for pk, last in sequences.items():
-                        NumberSequence.objects.filter(pk=pk).update(last_number=last)
-                connection.set_schema_to_public()
-                TrustAnchor.objects.exclude(pk__in=anchors_before).delete()
-                clear_cache()
-                from django.contrib.sessions.models import Session
+        finally:
+            connection.set_schema_to_public()
+            with schema_context(TULE):
+                for model in (SigningEvent, SigningJob):
+                    model.objects.exclude(pk__in=before[model]).delete()
+                new_documents = list(OutgoingDocument.objects.exclude(pk__in=before[OutgoingDocument])
+                                     .values_list("pk", flat=True))
+                OutgoingDocument.history.filter(id__in=new_documents).delete()
+                OutgoingDocument.objects.filter(pk__in=new_documents).delete()
+                SigningAuthority.objects.exclude(pk__in=before[SigningAuthority]).delete()
+                new_certificates = SigningCertificate.objects.exclude(pk__in=before[SigningCertificate])
+                KeyGrant.objects.filter(certificate__in=new_certificates).delete()
+                new_certificates.delete()
+                SignatureImage.objects.exclude(pk__in=before[SignatureImage]).delete()
+                NumberSequence.objects.exclude(pk__in=sequences).delete()
+                for pk, last in sequences.items():
+                    NumberSequence.objects.filter(pk=pk).update(last_number=last)
+            connection.set_schema_to_public()
+            TrustAnchor.objects.exclude(pk__in=anchors_before).delete()
+            clear_cache()
+            from django.contrib.sessions.models import Session
 
-                Session.objects.all().delete()
-                forget_users()
+            Session.objects.all().delete()
+            forget_users()
 
 
 def forget_users():

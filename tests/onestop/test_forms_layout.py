@@ -43,8 +43,10 @@ def page_texts(data: bytes) -> list[str]:
 
 @pytest.fixture
 def with_account(tule):
-    """The commune has an account: form 1 carries the VietQR of an unpaid fee (its largest case)."""
-    tule.bank_bin, tule.bank_account, tule.bank_account_name = "970415", "113366668888", "UBND XA TU LE"
+    """The commune has an account (the demo's, with its long name): form 1 carries the VietQR of
+    an unpaid fee (its largest case)."""
+    tule.bank_bin, tule.bank_account = "970405", "0000000004630"
+    tule.bank_account_name = "TÀI KHOẢN THỬ NGHIỆM – UBND XÃ TÚ LỆ"
     return tule
 
 

@@ -153,8 +153,9 @@ def test_sign_a_pdf_on_the_page_and_follow_it(tule, in_commune, signer, sample_p
     assert 'hx-get="/signatures/jobs/%d/progress/"' % job.pk in page
     assert run_job(job) == "succeeded"
     partial = client.get(f"/signatures/jobs/{job.pk}/progress/", HTTP_HX_REQUEST="true")
-    assert partial["HX-Refresh"] == "true" and "hx-get" not in partial.content.decode()
-    assert f"/signatures/jobs/{job.pk}/download/" in partial.content.decode()
+    assert partial["HX-Redirect"] == f"/signatures/jobs/{job.pk}/"
+    page = client.get(partial["HX-Redirect"]).content.decode()
+    assert "hx-get" not in page and f'href="/signatures/jobs/{job.pk}/download/"' in page
     download = client.get(f"/signatures/jobs/{job.pk}/download/")
     assert download.status_code == 200 and 'filename="bao-cao-signed.pdf"' in download["Content-Disposition"]
 

@@ -35,7 +35,8 @@ def expected(role):
         "certificate page": 200 if admin else (404 if module else 403),
         "jobs page": page(module),
         "job page": job_read,
-        "job progress": job_read,
+        # The job has finished: its progress panel leads to the job's page.
+        "job progress": 302 if job_read == 200 else job_read,
         "job download": job_read,
         "API certificates": page(module),
         "API certificate": 200 if admin else (404 if module else 403),
