@@ -32,6 +32,10 @@ def fill_the_application(page, procedure):
 
 def test_the_citizen_sees_the_code_and_the_expected_date_at_once_and_looks_the_dossier_up(site, phone, tmp_path):
     base = f"http://tule.localhost:{site['port']}"
+    # The login page: the citizens' layout, which says what the account is for, on the phone's width.
+    phone.goto(base + "/accounts/login/?next=/my/dossiers/")
+    assert phone.locator(".why-account").is_visible() and phone.locator("nav.pub-nav").count() == 1
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     log_in(phone, base)
     phone.goto(base + "/services/HT-01/apply/")
     with schema_context(site["tule"].schema_name):
@@ -78,3 +82,14 @@ def test_the_citizen_sees_the_code_and_the_expected_date_at_once_and_looks_the_d
     status = phone.locator("dl.fields").inner_text()
     assert "Đã nộp, chờ Bộ phận Một cửa tiếp nhận" in status and expected.strftime("%d/%m/%Y") in status
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+
+    # The dossier's page offers the withdrawal last, and asking changes nothing.
+    phone.goto(base + f"/my/dossiers/{dossier.pk}/")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    phone.locator("section.apart a").click()
+    phone.wait_for_url(f"**/my/dossiers/{dossier.pk}/withdraw/")
+    assert phone.locator("button.danger").count() == 1
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    with schema_context(site["tule"].schema_name):
+        assert Dossier.objects.get(pk=dossier.pk).state == DossierState.SUBMITTED
+    connection.set_schema_to_public()

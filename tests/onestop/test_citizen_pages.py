@@ -152,6 +152,9 @@ def test_a_received_dossier_cannot_be_withdrawn(procedures, people, web, citizen
     dossier = online_dossier(citizen, procedures["HT-02"], receive_by=people["onestop_officer"])
     url = f"/my/dossiers/{dossier.pk}/withdraw/"
     assert url not in text_of(web.get(f"/my/dossiers/{dossier.pk}/"))
+    asked = web.get(url)  # no question to answer: the dossier's page says why
+    assert asked.status_code == 302 and asked["Location"] == f"/my/dossiers/{dossier.pk}/"
+    assert vi("This dossier can no longer be withdrawn.") in text_of(web.get(asked["Location"]))
     assert web.post(url, {"confirm": "yes"}).status_code == 302
     dossier.refresh_from_db()
     assert dossier.state == DossierState.RECEIVED
@@ -265,9 +268,12 @@ def test_a_template_file_uploaded_by_the_commune_comes_first(procedures, browse)
 
     birth = procedures["HT-01"]
     declaration = birth.requirements.get(copy_kind=CopyKind.FORM)
+    url = f"/services/HT-01/documents/{declaration.pk}/template/"
+    printed = browse().get(url)  # the portal's own print of the declaration
+    assert printed.status_code == 200 and "TỜ KHAI ĐĂNG KÝ KHAI SINH" in pdftotext(printed.content)
     own = make_pdf("Tờ khai của xã")
     declaration.template.save("to-khai.pdf", ContentFile(own))
-    download = browse().get(f"/services/HT-01/documents/{declaration.pk}/template/")
+    download = browse().get(url)
     assert b"".join(download.streaming_content) == own
     # A paper that is not a form to fill in has no template to offer.
     other = birth.requirements.exclude(copy_kind=CopyKind.FORM).first()
