@@ -277,6 +277,9 @@ def import_uploaded_audio(*, upload, user=None) -> AudioAsset:
             asset, created = AudioAsset.objects.get_or_create(key=key, defaults=fields)
             if not created and not asset.file:
                 AudioAsset.objects.filter(pk=asset.pk).update(**fields)
+                from broadcasting import device_cache
+
+                device_cache.changed()  # the audio a playlist waited for is there
                 asset.refresh_from_db()
     except IntegrityError:
         asset = AudioAsset.objects.get(key=key)

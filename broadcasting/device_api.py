@@ -12,7 +12,12 @@ API's error body ``{"code", "detail", "fields"}`` and ``WWW-Authenticate: Device
   (or of an emergency broadcast interrupting it); any other key answers 404; ``Range: bytes=…`` gives
   ``206 Partial Content`` with ``Content-Range``, an unsatisfiable range ``416``.
 * ``POST heartbeat/``: ``{status, volume (0–100), signal (dBm), firmware}``; more often than
-  every XASO_RADIO_HEARTBEAT_MIN_SECONDS answers ``429`` with ``Retry-After``.
+  every XASO_RADIO_HEARTBEAT_MIN_SECONDS answers ``429`` with ``Retry-After``. The heartbeat is
+  kept in Redis and written into PostgreSQL by the beat task (``broadcasting.device_cache``).
+
+A device's token, cluster and current answer (ETag and body) are kept in Redis
+(``broadcasting.device_cache``): a poll whose answer has not changed reads Redis once and no
+table; any change of what the device is told, its token included, is seen at the next poll.
 * ``POST as-run/``: ``[{asset_key, bulletin_id?, started_at, ended_at}, …]`` (or
   ``{"entries": […]}``); a replayed report stores nothing twice.
 """
@@ -23,6 +28,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.storage import default_storage
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -36,7 +42,11 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from broadcasting import scheduler, services
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
+
+from broadcasting import device_cache, scheduler, services
 from broadcasting.api import refusal
 from broadcasting.models import Cluster
 from communes.permissions import current_commune
@@ -79,9 +89,21 @@ class DeviceAuthentication(BaseAuthentication):
             return None
         if len(parts) != 2:
             raise AuthenticationFailed(_("The device token is missing or has spaces in it."))
-        cluster = services.device_for_token(parts[1])
-        if cluster is None:
-            raise AuthenticationFailed(_("This device token is not valid or has been revoked."))
+        token = parts[1]
+        digest = services.hash_token(token) if 0 < len(token) <= 200 else ""
+        found = device_cache.lookup(digest) if digest else None
+        if found is not None and found.entry is not None:
+            # kept under the current version: the token was valid and nothing changed since
+            entry = found.entry
+            cluster = Cluster(pk=entry["cluster"], name=entry["name"], village_id=entry["village"], active=True)
+        else:
+            keep_as = device_cache.version_to_keep(found) if digest else None
+            cluster = services.device_for_token(token)
+            if cluster is None:
+                raise AuthenticationFailed(_("This device token is not valid or has been revoked."))
+            entry = None
+        cluster.device_token_hash, cluster.device_entry = digest, entry
+        cluster.device_keep_as = None if entry is not None else keep_as
         return DevicePrincipal(cluster), cluster
 
     def authenticate_header(self, request):
@@ -148,19 +170,79 @@ class DevicePlaylistView(DeviceView):
         responses={200: OpenApiTypes.OBJECT, 304: OpenApiResponse(description="Not modified")},
     )
     def get(self, request, *args, **kwargs):
-        state = scheduler.DeviceState(self.cluster)
-        quoted = f'"{state.etag}"'
-        if _etag_matches(request.headers.get("If-None-Match", ""), state.etag):
-            response = HttpResponse(status=status.HTTP_304_NOT_MODIFIED)
-        else:
-            body = state.body()
-            for item in body["items"] + body["emergencies"] + [i for s in body["slots"] for i in s["items"]]:
-                if item.get("asset_key") and "url" not in item:
-                    item["url"] = audio_url(request, item["asset_key"]) if item.get("ready", True) else None
-            response = JsonResponse(body, json_dumps_params={"ensure_ascii": False})
-        response["ETag"] = quoted
-        response["Cache-Control"] = "private, no-cache"
-        return shareable_with_the_device(response)
+        cluster = self.cluster
+        entry = cluster.device_entry
+        origin = request.build_absolute_uri("/")
+        if entry is None or entry["until"] <= timezone.now().timestamp() or (
+                entry["origin"] != origin and not _etag_matches(request.headers.get("If-None-Match", ""),
+                                                               entry["etag"])):
+            entry = self._answer(request, cluster, origin)
+        return _playlist_response(request, entry)
+
+    def _answer(self, request, cluster: Cluster, origin: str) -> dict:
+        """The answer computed from PostgreSQL, kept in Redis under the version read before."""
+        keep_as = getattr(cluster, "device_keep_as", None)
+        digest = cluster.device_token_hash
+        if cluster.device_entry is not None:  # kept, but its moment passed (a window started or ended)
+            keep_as = device_cache.version_to_keep(device_cache.lookup(digest))
+            cluster = Cluster.objects.select_related("village").get(pk=cluster.pk)
+        state = scheduler.DeviceState(cluster)
+        body = state.body()
+        for item in body["items"] + body["emergencies"] + [i for s in body["slots"] for i in s["items"]]:
+            if item.get("asset_key") and "url" not in item:
+                item["url"] = audio_url(request, item["asset_key"]) if item.get("ready", True) else None
+        entry = {"cluster": cluster.pk, "name": cluster.name, "village": cluster.village_id, "etag": state.etag,
+                 "until": state.until, "origin": origin, "version": keep_as,
+                 "body": json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False).encode()}
+        if keep_as is not None:
+            device_cache.keep(digest, entry)
+        return entry
+
+
+def _playlist_response(request, entry: dict) -> HttpResponse:
+    if _etag_matches(request.headers.get("If-None-Match", ""), entry["etag"]):
+        response = HttpResponse(status=status.HTTP_304_NOT_MODIFIED)
+    else:
+        response = HttpResponse(entry["body"], content_type="application/json")
+    response["ETag"] = f'"{entry["etag"]}"'
+    response["Cache-Control"] = "private, no-cache"
+    return shareable_with_the_device(response)
+
+
+_playlist_view = DevicePlaylistView.as_view()
+
+
+@csrf_exempt
+def device_playlist(request, *args, **kwargs):
+    """``GET playlist/``: a poll whose kept answer is current (its token's answer in Redis, of the
+    commune's current version, its moment not passed, for this host) is answered here, from one
+    read of Redis; any other request goes through ``DevicePlaylistView`` (which computes the
+    answer from PostgreSQL and keeps it)."""
+    entry = None
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if request.method == "GET" and "commune_code" not in kwargs and header[:7].lower() == "device ":
+        parts = header.split()
+        if len(parts) == 2 and 0 < len(parts[1]) <= 200 and current_commune() is not None:
+            found = device_cache.lookup(services.hash_token(parts[1]))
+            entry = found.entry if found is not None else None
+    if entry is None or entry["until"] <= timezone.now().timestamp() or entry["origin"] != request.build_absolute_uri("/"):
+        return _playlist_view(request, *args, **kwargs)
+    response = _playlist_response(request, entry)
+    for name, value in _PLAYLIST_HEADERS.items():
+        response[name] = value
+    return response
+
+
+# What the REST framework adds to the view's answers, added to the answers given without it.
+def _allowed(view_class) -> str:
+    view = view_class()
+    view.head = view.get  # as ``as_view`` does for a view with GET
+    return ", ".join(view.allowed_methods)
+
+
+_PLAYLIST_HEADERS = {"Allow": _allowed(DevicePlaylistView), "Vary": "Accept"}
+# The OpenAPI schema and the URL patterns see the REST framework's view.
+device_playlist.cls, device_playlist.initkwargs = DevicePlaylistView, {}
 
 
 def _range_not_satisfiable(size: int) -> HttpResponse:

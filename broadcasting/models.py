@@ -319,3 +319,23 @@ class AsRunEntry(models.Model):
             models.UniqueConstraint(fields=["cluster", "asset_key", "started_at"], name="asrun_once"),
             models.CheckConstraint(condition=Q(ended_at__gte=models.F("started_at")), name="asrun_end_after_start"),
         ]
+
+
+class ScheduleVersion(models.Model):
+    """The version of what the commune's devices are told: one row, its ``number`` raised in the
+    same transaction as every change that may change a device's answer (a bulletin, its audio,
+    a slot, a cluster or its token, an emergency broadcast). The durable truth behind the
+    devices' answers kept in Redis (``broadcasting.device_cache``)."""
+
+    number = models.BigIntegerField(_("number"), default=0)
+    changed_at = models.DateTimeField(_("changed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("version of the schedule")
+        verbose_name_plural = _("versions of the schedule")
+
+
+# Every change that a device's answer depends on raises the version (signals).
+from broadcasting import device_cache as _device_cache  # noqa: E402
+
+_device_cache.connect()

@@ -33,6 +33,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from broadcasting import device_cache
 from broadcasting.models import (
     AudioAsset, Bulletin, BulletinState, Cluster, Emergency, Playlist, PlaylistEntry,
 )
@@ -339,7 +340,13 @@ class DeviceState:
         self.cluster = cluster
         self.now = now or timezone.now()
         self.current, self.upcoming = playlists_around(cluster, self.now)
-        self.emergency_items = [_emergency_item(e) for e in active_emergencies(cluster, self.now)]
+        emergencies = active_emergencies(cluster, self.now)
+        self.emergency_items = [_emergency_item(e) for e in emergencies]
+        # the moment this answer stops being true by itself (a window ends or starts, an
+        # emergency broadcast ends); changes of the data are told by ``device_cache.changed``
+        self.until = device_cache.answer_until(self.now, [
+            self.current.ends_at if self.current else None, self.upcoming.starts_at if self.upcoming else None,
+            *[e.until for e in emergencies]])
         parts = [
             str(cluster.pk),
             self.current.etag if self.current else "-", _iso(self.current.starts_at) if self.current else "-",
@@ -398,6 +405,7 @@ def invalidate(*, clusters=None, bulletin: Bulletin | None = None, day: datetime
         playlists = playlists.filter(date__gte=bulletin.valid_from, date__lte=bulletin.valid_until,
                                      cluster__in=clusters_of(bulletin))
     deleted, _detail = playlists.delete()
+    device_cache.changed()
     return deleted
 
 
@@ -426,6 +434,7 @@ def request_missing_audio(until: datetime.date) -> int:
                 asset = request_speech(text=bulletin.text, voice=bulletin.voice or None, user=None)
                 if asset.pk != bulletin.asset_id:
                     Bulletin.objects.filter(pk=bulletin.pk).update(asset=asset, normalized_text=asset.text)
+                    device_cache.changed()
             asked += 1
         except Exception:  # noqa: BLE001 - one bad bulletin must not stop the others
             logger.exception("Requesting the speech of bulletin %s failed", bulletin.pk)

@@ -16,7 +16,8 @@ Each function takes the acting user where a person acts, checks the role
   (``add_slot_exception``: cancel, move or an extra window; ``delete_slot_exception``),
   ``slots_for_day`` and ``ensure_default_slots``.
 * ``send_emergency`` / ``cancel_emergency`` (leaders only): devices learn it on their next poll.
-* Devices: ``record_heartbeat`` (throttled: code ``throttled``), ``record_as_run`` (idempotent).
+* Devices: ``record_heartbeat`` (throttled: code ``throttled``; kept in Redis and written by beat
+  with ``write_heartbeats``, or at once without Redis), ``record_as_run`` (idempotent).
 
 Refusals carry a code: ``CONFLICT_CODES`` are conflicts with the current state (409 in the API),
 ``throttled`` is 429, ``not_found`` 404, every other code bad input (400).
@@ -37,7 +38,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from broadcasting import permissions
+from django.db import models
+
+from broadcasting import device_cache, permissions
 from broadcasting.models import (
     CATEGORY_PRIORITY, AsRunEntry, AudioAsset, Bulletin, BulletinState, Category, Cluster, Emergency, Heartbeat,
     Pronunciation, Slot, SlotException,
@@ -674,16 +677,24 @@ def record_heartbeat(*, cluster: Cluster, data: dict) -> Heartbeat:
         signal = None
     errors.raise_if_any()
     now = timezone.now()
+    wait = heartbeat_min_seconds()
+    status, firmware = clean_text(status), clean_text(firmware)
+    try:  # kept in Redis, written by the beat task (``write_heartbeats``): the device is not kept waiting
+        left = device_cache.queue_heartbeat(cluster.pk, {
+            "at": now.isoformat(), "status": status, "volume": volume, "signal": signal, "firmware": firmware,
+        }, wait)
+    except device_cache.Unavailable:
+        pass  # without Redis: written now, as below
+    else:
+        if left is not None:
+            raise _throttled(wait, wait - left)
+        return Heartbeat(cluster_id=cluster.pk, at=now, status=status, volume=volume, signal=signal,
+                         firmware=firmware)
     with transaction.atomic():
         locked = Cluster.objects.select_for_update().get(pk=cluster.pk)
         last = locked.last_heartbeat_at
-        wait = heartbeat_min_seconds()
         if last is not None and (now - last).total_seconds() < wait:
-            retry = max(1, int(wait - (now - last).total_seconds() + 0.999))
-            exc = _error(_("Too many heartbeats: send one every %(seconds)s seconds at most.") % {"seconds": wait},
-                         "throttled")
-            exc.retry_after = retry
-            raise exc
+            raise _throttled(wait, (now - last).total_seconds())
         beat = Heartbeat.objects.create(cluster=locked, at=now, status=clean_text(status), volume=volume,
                                         signal=signal, firmware=clean_text(firmware))
         locked.last_heartbeat_at = now
@@ -693,6 +704,39 @@ def record_heartbeat(*, cluster: Cluster, data: dict) -> Heartbeat:
         locked.save(update_fields=["last_heartbeat_at", "last_status"])
     cluster.last_heartbeat_at, cluster.last_status = locked.last_heartbeat_at, locked.last_status
     return beat
+
+
+def _throttled(wait: int, elapsed: float) -> ValidationError:
+    exc = _error(_("Too many heartbeats: send one every %(seconds)s seconds at most.") % {"seconds": wait},
+                 "throttled")
+    exc.retry_after = max(1, int(wait - elapsed + 0.999))
+    return exc
+
+
+def write_heartbeats(records: list[dict]) -> int:
+    """Write heartbeats kept in Redis (``device_cache.queue_heartbeat``) into the current
+    commune: their rows, and each cluster's last heartbeat and status when it is newer than
+    the one stored. Returns how many were written."""
+    rows, latest = [], {}
+    known = set(Cluster.objects.filter(pk__in={r.get("cluster") for r in records}).values_list("pk", flat=True))
+    for record in records:
+        if record.get("cluster") not in known:
+            continue  # a cluster deleted since
+        at = datetime.datetime.fromisoformat(record["at"])
+        rows.append(Heartbeat(cluster_id=record["cluster"], at=at, status=record.get("status") or "",
+                              volume=record.get("volume"), signal=record.get("signal"),
+                              firmware=record.get("firmware") or ""))
+        if record["cluster"] not in latest or latest[record["cluster"]][0] < at:
+            latest[record["cluster"]] = (at, record)
+    with transaction.atomic():
+        Heartbeat.objects.bulk_create(rows)
+        for cluster_id, (at, record) in latest.items():
+            status = {"status": record.get("status") or "", "volume": record.get("volume"),
+                      "signal": record.get("signal"), "firmware": record.get("firmware") or "", "at": at.isoformat()}
+            Cluster.objects.filter(pk=cluster_id).filter(
+                models.Q(last_heartbeat_at__isnull=True) | models.Q(last_heartbeat_at__lt=at),
+            ).update(last_heartbeat_at=at, last_status=status)
+    return len(rows)
 
 
 def record_as_run(*, cluster: Cluster, entries: list[dict]) -> int:

@@ -330,6 +330,8 @@ CELERY_BEAT_SCHEDULE = {
     "prune-login-records": {"task": "communes.prune_login_records", "schedule": crontab(hour=3, minute=15)},
     # The radio's playlists of the coming slots are built ahead of time, and missing audio rendered.
     "radio-playlists": {"task": "broadcasting.prepare_playlists", "schedule": crontab(minute="*/15")},
+    # Devices' heartbeats are kept in Redis when they arrive and written into PostgreSQL here.
+    "radio-heartbeats": {"task": "broadcasting.flush_heartbeats", "schedule": 30.0},
 }
 # Durable jobs: lease length and retry backoff (seconds). The lease is renewed every third of
 # its length while a job runs; a job whose worker died is taken over within lease + sweep

@@ -21,6 +21,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from broadcasting import device_cache
 from broadcasting.speech import audio
 from broadcasting.speech.engines import get_engine
 from core import storage
@@ -133,6 +134,7 @@ def _record(job, ctx, asset, name: str, size: int, lufs: float, duration: float)
             file=name, size=size, duration_seconds=Decimal(f"{duration:.2f}"),
             loudness_lufs=Decimal(f"{lufs:.2f}"),
         )
+        device_cache.changed()  # playlists waiting for this audio change
 
 
 def measure_mp3(data: bytes) -> tuple[float, float] | None:
