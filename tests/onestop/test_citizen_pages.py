@@ -29,12 +29,12 @@ def vi(message: str) -> str:
 
 @pytest.fixture
 def browse(in_tule):
-    return lambda user=None, **extra: CommuneClient(in_tule, user) if not extra else _client(in_tule, user, **extra)
+    """browse(user=None, **headers): a client on Tú Lệ's host (REMOTE_ADDR=… for an address)."""
+    def client(user=None, **extra):
+        made = CommuneClient(in_tule, user)
+        made.defaults.update(extra)
+        return made
 
-
-def _client(commune, user, **extra):
-    client = CommuneClient(commune, user)
-    client.defaults.update(extra)
     return client
 
 
