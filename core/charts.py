@@ -77,15 +77,16 @@ def _short(text: str, limit: float) -> str:
     return text[:keep].rstrip() + "…"
 
 
-def _nice_max(value: float) -> float:
-    """A round upper bound for an axis (1, 2, 2.5, 5 × a power of ten)."""
+def _axis(value: float, ticks: int = 4) -> tuple[float, float]:
+    """A round step (1, 2, 2.5 or 5 × a power of ten, at least 1) and the top of an axis that
+    holds ``value`` in about ``ticks`` steps."""
     if value <= 0:
-        return 1
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * power:
-            return step * power
-    return 10 * power
+        return 1.0, 1.0
+    rough = value / ticks
+    power = 10 ** math.floor(math.log10(rough))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if rough <= m * power)
+    step = max(1.0, step)
+    return step, step * math.ceil(value / step)
 
 
 def _open(width: float, height: float, title: str, description: str) -> tuple[list[str], str]:
@@ -203,12 +204,12 @@ def column_chart(categories: Sequence[str], values: Sequence[Sequence[float | in
                  title: str, colours: Sequence[str] | None = None, fmt: Callable[[float], str] | None = None,
                  width: int = 640, height: int = 260) -> SafeString:
     """Vertical columns: for each category (e.g. a month) one column per series side by side
-    (``values[s][c]`` is series ``s`` in category ``c``), on a scale from 0 with three grid
-    lines, the figure on top of each column, the category under it, and a legend."""
+    (``values[s][c]`` is series ``s`` in category ``c``), on a scale from 0 with grid lines at
+    round steps, the figure on top of each column, the category under it, and a legend."""
     fmt = fmt or number
     colours = list(colours or PALETTE)
     flat = [float(v or 0) for row in values for v in row]
-    top = _nice_max(max(flat + [0]))
+    step, top = _axis(max(flat + [0]))
     legend, legend_height = _legend(series, colours, 0, width)
     axis_width = max(_width_of(fmt(top)), 20) + 8
     plot_top, plot_bottom = legend_height + 16, height - 24
@@ -224,11 +225,11 @@ def column_chart(categories: Sequence[str], values: Sequence[Sequence[float | in
     parts.append('<g class="legend">')
     parts += legend
     parts.append("</g>")
-    for step in range(4):
-        level = top * step / 3
-        y = plot_bottom - plot_height * step / 3
+    for tick in range(round(top / step) + 1):
+        level = step * tick
+        y = plot_bottom - plot_height * level / top
         parts.append(f'<line x1="{axis_width:g}" y1="{y:.2f}" x2="{width:g}" y2="{y:.2f}" stroke="{GRID}" '
-                     f'stroke-width="{1 if step == 0 else 0.5}"/>')
+                     f'stroke-width="{1 if tick == 0 else 0.5}"/>')
         parts.append(f'<text x="{axis_width - 6:g}" y="{y + 4:.2f}" text-anchor="end" fill="{MUTED}" {FONT}>'
                      f'{escape(fmt(level))}</text>')
     for c, category in enumerate(categories):
@@ -249,3 +250,8 @@ def column_chart(categories: Sequence[str], values: Sequence[Sequence[float | in
         parts.append("</g>")
     parts.append("</svg>")
     return mark_safe("".join(parts))
+
+
+def month_labels(months: Sequence) -> list[str]:
+    """Labels of months under columns: ``03/2026``, or ``03/26`` when more than six share the width."""
+    return [f"{month:%m/%Y}" if len(months) <= 6 else f"{month:%m/%y}" for month in months]

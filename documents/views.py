@@ -653,7 +653,7 @@ def statistics_page(request):
             "by_handler": [{**row, "on_time_percent": charts.percent(row["on_time_share"])}
                            for row in figures["by_handler"]],
             "months_chart": charts.column_chart(
-                [f"{row['month']:%m/%Y}" for row in months],
+                charts.month_labels([row["month"] for row in months]),
                 [[row["received"] for row in months], [row["issued"] for row in months]],
                 series=[_("documents received"), _("documents issued")],
                 title=_("Documents received and issued per month"),

@@ -868,7 +868,7 @@ def statistics_page(request):
             "received_chart": charts.bar_chart(
                 [(row["label"], row["received"]) for row in by_procedure], title=_("Dossiers received by procedure")),
             "months_chart": charts.column_chart(
-                [f"{row['month']:%m/%Y}" for row in months],
+                charts.month_labels([row["month"] for row in months]),
                 [[row["received"] for row in months], [row["early"] + row["on_time"] for row in months],
                  [row["late"] for row in months]],
                 series=[_("received"), _("resolved by the appointment"), _("late")],
