@@ -98,7 +98,9 @@ def font_dir() -> Path:
 def register_fonts() -> None:
     """Register Liberation Serif (four styles) with reportlab, once per process."""
     with _font_lock:
-        if FONT in pdfmetrics.getRegisteredFontNames():
+        # All four styles: another part of the process may have registered a face under the
+        # regular style's name alone.
+        if set(_FONT_FILES) <= set(pdfmetrics.getRegisteredFontNames()):
             return
         directory = font_dir()
         for name, filename in _FONT_FILES.items():
