@@ -380,9 +380,38 @@ def _next_step(doc, actions) -> job_progress.Outcome:
     return job_progress.Outcome(_("Done. The document is now: %(state)s.") % {"state": state})
 
 
+def _delivery_progress(request, doc, actions) -> job_progress.Progress | None:
+    """The panel of the deliveries to other communes after dispatching: while they go, and once
+    they went when the page was sent here by the dispatch (``?sent=1``)."""
+    from documents.models import ExchangeJob
+
+    if doc.state not in (OutgoingDocument.State.DISPATCHED, OutgoingDocument.State.FILED):
+        return None
+    latest = {}
+    for job in ExchangeJob.objects.filter(kind=ExchangeJob.Kind.DELIVER, recipient__document=doc).order_by("-pk")[:50]:
+        latest.setdefault(job.recipient_id, job)
+    jobs = list(latest.values())
+    if not jobs or (all(job.is_finished for job in jobs) and not request.GET.get("sent")):
+        return None
+    url = reverse("documents:outgoing-detail", args=[doc.pk])
+    return job_progress.Progress(
+        jobs=jobs, label=_("Sending to the recipients"), page_url=f"{url}?sent=1",
+        poll_url=f"{reverse('documents:outgoing-progress', args=[doc.pk])}?sent=1",
+        outcome=job_progress.Outcome(
+            _("Sent to the recipients. The document is now: %(state)s.") % {"state": doc.get_state_display()},
+            _("file it in the archive when the matter is closed."), "#action-file" if "file" in actions else "",
+            _("File in the archive")),
+        advice=_("the recipients below say which delivery failed; tell the commune's administrator, or send the "
+                 "document to that recipient another way."),
+    )
+
+
 def _outgoing_progress(request, doc, actions) -> job_progress.Progress | None:
     """The panel of the signature this document waits for, or of the one the page was sent to
-    after asking for it (``?job=``); None when there is nothing to show."""
+    after asking for it (``?job=``), or of its deliveries; None when there is nothing to show."""
+    delivery = _delivery_progress(request, doc, actions)
+    if delivery is not None:
+        return delivery
     latest = signing.latest_jobs(doc)
     pending = [job for job in latest if not job.is_finished]
     asked = signing.job_of(doc, request.GET.get("job")) if request.GET.get("job") else None
@@ -498,6 +527,9 @@ def outgoing_action(request, pk, action):
             return _to_progress(doc)
         elif action == "dispatch":
             services.dispatch(doc, user=user, day=data["day"], note=data["note"])
+            if doc.electronic_recipients.filter(kind="commune").exists():
+                # The deliveries to other communes are jobs: the page shows them going.
+                return redirect(f"{reverse('documents:outgoing-detail', args=[pk])}?sent=1")
             message = _("The document was dispatched.")
         elif action == "file":
             services.file_document(doc, user=user, retention_years=data["retention_years"], archive_code=data["archive_code"])

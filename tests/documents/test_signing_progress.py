@@ -201,3 +201,28 @@ def test_while_redis_is_down_the_job_is_kept_and_the_page_says_it_waits(
     body = text(chairman.get(response["Location"]))
     assert 'data-state="queued"' in body
     assert "Không có gì bị mất: việc đã được lưu và sẽ tự tiếp tục khi máy chủ hoạt động trở lại." in body
+
+
+def test_dispatch_to_another_commune_shows_the_delivery_then_the_next_step(
+        issued_factory, people, client_for, tule, yenhoa):
+    from jobs.services import execute
+
+    from documents.models import ExchangeJob
+
+    doc = issued_factory(subject="Về việc thử gửi văn bản",
+                         electronic_recipients=[{"kind": "commune", "code": yenhoa.code}])
+    clerk = Official(client_for, people["clerk"], tule)
+    response = clerk.post(reverse("documents:outgoing-action", args=[doc.pk, "dispatch"]), {"note": ""})
+    assert response.status_code == 302 and response["Location"] == f"{page_of(doc)}?sent=1"
+    body = text(clerk.get(response["Location"]))
+    assert 'id="job-progress"' in body and 'data-state="queued"' in body and "Gửi đến nơi nhận" in body
+
+    job = ExchangeJob.objects.get(recipient__document=doc)
+    assert execute(ExchangeJob, job.pk, tule.schema_name) == "succeeded"
+    from django.db import connection
+
+    connection.set_tenant(tule)
+    body = text(clerk.get(response["Location"]))
+    assert "Đã gửi đến nơi nhận. Trạng thái của văn bản:" in body
+    assert "Bước tiếp theo: lưu trữ vào hồ sơ khi công việc đã xong." in body and 'href="#action-file"' in body
+    assert 'id="job-progress"' not in text(clerk.get(page_of(doc)))  # delivered: nothing to follow any more
