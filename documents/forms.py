@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.formats import get_format
 from django.utils.translation import gettext_lazy as _
 
+from core.uploads import KeepUploadsMixin
 from documents import inbox, numbering, services
 from documents.models import (
     AuthorityPrefix, Confidentiality, DocumentType, IncomingDocument, IncomingState, NumberingPolicy,
@@ -179,7 +180,7 @@ def commune_names(codes) -> str:
                      for code in codes)
 
 
-class OutgoingForm(forms.ModelForm):
+class OutgoingForm(KeepUploadsMixin, forms.ModelForm):
     reply_due = DayFirstDateField(label=_("reply requested by"), required=False)
     recipient_units = forms.MultipleChoiceField(
         label=_("Send electronically to the supervising unit"), required=False, widget=forms.CheckboxSelectMultiple,
@@ -270,7 +271,7 @@ class OutgoingForm(forms.ModelForm):
         return cleaned
 
 
-class AttachmentForm(forms.Form):
+class AttachmentForm(KeepUploadsMixin, forms.Form):
     title = forms.CharField(label=_("Title"), max_length=300, required=False)
     file = PdfField(label=_("File"))
 
@@ -303,7 +304,7 @@ class FileForm(forms.Form):
     archive_code = forms.CharField(label=_("File code"), max_length=60, required=False)
 
 
-class IncomingForm(forms.ModelForm):
+class IncomingForm(KeepUploadsMixin, forms.ModelForm):
     arrived_at = DayFirstDateTimeField(label=_("arrived at"))
     document_date = DayFirstDateField(label=_("document date"), required=False)
     sender_due_date = DayFirstDateField(label=_("reply requested by"), required=False)

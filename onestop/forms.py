@@ -12,6 +12,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from communes.permissions import members
+from core.uploads import KeepUploadsMixin
 from core import periods
 from documents.forms import DayFirstDateField, DayFirstDateTimeField
 from onestop import fees, permissions
@@ -56,7 +57,7 @@ class ResidentSearchForm(forms.Form):
     rq = forms.CharField(label=_("Name or ID number"), required=False, max_length=100)
 
 
-class IntakeForm(forms.Form):
+class IntakeForm(KeepUploadsMixin, forms.Form):
     """The counter intake of one procedure: the applicant, the checklist with the scans of each
     paper, the details the procedure asks, how the result is returned, and the decision."""
 
@@ -243,7 +244,7 @@ class HandOverForm(forms.Form):
         self.fields["to_user"].choices = user_choices(members(roles))
 
 
-class AddFileForm(forms.Form):
+class AddFileForm(KeepUploadsMixin, forms.Form):
     requirement = forms.TypedChoiceField(label=_("Paper"), coerce=int, required=False, empty_value=None)
     file = forms.FileField(label=_("Scan"), widget=forms.ClearableFileInput(
         attrs={"accept": "application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png"}))

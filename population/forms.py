@@ -6,6 +6,7 @@ from django.utils.formats import get_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.uploads import KeepUploadsMixin
 from population import validators
 from population.models import Household, Resident, Village
 from population.reveal import reveal_id
@@ -92,5 +93,5 @@ class ResidentForm(RevealedIdFormMixin, forms.ModelForm):
         return (self.cleaned_data.get("personal_id") or "").strip() or None
 
 
-class ImportForm(forms.Form):
+class ImportForm(KeepUploadsMixin, forms.Form):
     file = forms.FileField(label=_("File (.xlsx or .csv)"), allow_empty_file=True)

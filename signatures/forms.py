@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from communes.models import Membership
 from communes.permissions import current_commune
+from core.uploads import KeepUploadsMixin
 from signatures import permissions
 from signatures.models import CertificateKind, ImageKind
 
@@ -34,7 +35,7 @@ class PinMixin(forms.Form):
         return data
 
 
-class OwnImportForm(PinMixin):
+class OwnImportForm(KeepUploadsMixin, PinMixin):
     """An official imports their own personal certificate."""
 
     file = forms.FileField(label=_("Certificate file (.p12 or .pfx)"))
@@ -104,7 +105,7 @@ class ChangePinForm(forms.Form):
         return data
 
 
-class ImageForm(forms.Form):
+class ImageForm(KeepUploadsMixin, forms.Form):
     file = forms.FileField(label=_("Image (transparent PNG, at most 1 MB)"))
 
 
@@ -112,7 +113,7 @@ class SealForm(ImageForm):
     kind = forms.CharField(widget=forms.HiddenInput, initial=ImageKind.SEAL, required=False)
 
 
-class SignUploadForm(forms.Form):
+class SignUploadForm(KeepUploadsMixin, forms.Form):
     """Sign a PDF of one's own (a report, a letter) with an invisible signature."""
 
     file = forms.FileField(label=_("PDF file"))

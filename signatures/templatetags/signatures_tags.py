@@ -34,3 +34,32 @@ def image_base64(image) -> str:
         return base64.b64encode(image.read()).decode("ascii")
     except (OSError, AttributeError):
         return ""
+
+
+from django.utils.translation import gettext_lazy as _  # noqa: E402
+
+SIGNED_OBJECTS = {
+    "documents.outgoing": (_("Outgoing document"), "documents:outgoing-detail"),
+    "documents.attachment": (_("Attachment of a document"), None),
+    "onestop.dossier": (_("Dossier"), "onestop:dossier"),
+}
+
+
+@register.simple_tag
+def signed_object(subject: str) -> str:
+    """``{% signed_object job.subject %}``: what a job signed ("documents.outgoing:5"), in words,
+    with a link to it where it has a page; the key as it is when it names nothing known."""
+    from django.urls import NoReverseMatch, reverse
+    from django.utils.html import format_html
+
+    kind, _sep, pk = (subject or "").partition(":")
+    if kind not in SIGNED_OBJECTS or not pk.isdigit():
+        return subject or "–"
+    label, url_name = SIGNED_OBJECTS[kind]
+    text = f"{label} #{pk}"
+    if url_name:
+        try:
+            return format_html('<a href="{}">{}</a>', reverse(url_name, args=[int(pk)]), text)
+        except NoReverseMatch:
+            pass
+    return text
