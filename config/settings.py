@@ -328,6 +328,8 @@ CELERY_BEAT_SCHEDULE = {
     "document-reminders": {"task": "documents.send_reminders", "schedule": crontab(hour=7, minute=0)},
     # Records of logins are kept XASO_LOGIN_RECORDS_DAYS days (personal data), expired throttle counts a day.
     "prune-login-records": {"task": "communes.prune_login_records", "schedule": crontab(hour=3, minute=15)},
+    # Files kept for a refused form (core.uploads) live a few hours.
+    "prune-kept-uploads": {"task": "core.prune_kept_uploads", "schedule": crontab(minute=40)},
     # The radio's playlists of the coming slots are built ahead of time, and missing audio rendered.
     "radio-playlists": {"task": "broadcasting.prepare_playlists", "schedule": crontab(minute="*/15")},
     # Devices' heartbeats are kept in Redis when they arrive and written into PostgreSQL here.

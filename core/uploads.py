@@ -187,3 +187,34 @@ class KeepUploadsMixin:
                         continue
                 kept.append((token, os.path.basename(upload.name or "")))
             widget.kept = kept
+
+
+def prune(max_age: int = MAX_AGE) -> int:
+    """Delete the kept files older than ``max_age`` seconds, of every commune: a form refused and
+    never sent again leaves its files behind. Returns how many were deleted."""
+    import datetime
+
+    from django.utils import timezone
+
+    limit = timezone.now() - datetime.timedelta(seconds=max_age)
+    folders = [f"national/{FOLDER}"]
+    try:
+        communes, _files = default_storage.listdir("communes")
+    except (FileNotFoundError, NotImplementedError, OSError):
+        communes = []
+    folders += [f"communes/{schema}/{FOLDER}" for schema in communes]
+    deleted = 0
+    for folder in folders:
+        try:
+            _dirs, names = default_storage.listdir(folder)
+        except (FileNotFoundError, OSError):
+            continue
+        for name in names:
+            path = f"{folder}/{name}"
+            try:
+                if default_storage.get_modified_time(path) < limit:
+                    default_storage.delete(path)
+                    deleted += 1
+            except (FileNotFoundError, OSError):
+                continue
+    return deleted

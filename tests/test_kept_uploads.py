@@ -69,3 +69,24 @@ def test_a_kept_file_is_checked_again_and_a_forged_token_brings_nothing(tule, ye
     # The stored copy is encrypted at rest.
     stored = [p for p in tmp_path.rglob("*.bin")]
     assert stored and all(b"%PDF" not in p.read_bytes() for p in stored)
+
+
+
+def test_kept_files_never_sent_again_are_pruned(tule, settings, tmp_path):
+    import os
+    import time
+
+    from django.core import signing
+
+    from core.tasks import prune_kept_uploads
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    with tenant_context(tule):
+        old = uploads.keep(upload(b"%PDF-1.4 old", "cu.pdf"))
+        fresh = uploads.keep(upload(b"%PDF-1.4 fresh", "moi.pdf"))
+    stored = tmp_path / signing.loads(old, salt=uploads.SALT)["p"]
+    hours_ago = time.time() - uploads.MAX_AGE - 60
+    os.utime(stored, (hours_ago, hours_ago))
+    assert prune_kept_uploads() == 1
+    with tenant_context(tule):
+        assert uploads.restore(old) is None and uploads.restore(fresh) is not None
