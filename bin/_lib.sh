@@ -11,8 +11,8 @@ VENV="${XASO_VENV:-$ROOT/.venv}"
 APT_PACKAGES="${XASO_APT_PACKAGES:-gettext fonts-liberation2 espeak-ng}"
 # The browser tests drive Debian's Chromium; the signature tests check signed PDFs with poppler's
 # pdfsig (trusting the demo CA through an NSS database made with certutil) and sign on a SoftHSM
-# PKCS#11 token (OpenSC's pkcs11-tool puts the test keys on it).
-TEST_APT_PACKAGES="chromium fonts-dejavu-core poppler-utils libnss3-tools softhsm2 opensc"
+# PKCS#11 token (OpenSC's pkcs11-tool puts the test keys on it); zbar reads the printed QR codes back.
+TEST_APT_PACKAGES="chromium fonts-dejavu-core poppler-utils libnss3-tools softhsm2 opensc zbar-tools"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf '\033[31mERROR: %s\033[0m\n' "$*" >&2; exit 1; }

@@ -164,11 +164,11 @@ def test_form_1_receipt_and_appointment(dossier, people, tmp_path):
                        png_image(vietqr.qr_png(payload))]
     for image, wanted in zip(images, expected_images):
         assert same_image(image, wanted)
-    if shutil.which("zbarimg"):
-        path = tmp_path / "status.png"
-        images[0].save(path)
-        decoded = subprocess.run(["zbarimg", "--raw", "-q", str(path)], capture_output=True, text=True).stdout.strip()
-        assert decoded == status_url
+    assert shutil.which("zbarimg"), "zbarimg is missing: bin/test installs Debian's zbar-tools"
+    path = tmp_path / "status.png"
+    images[0].save(path)
+    decoded = subprocess.run(["zbarimg", "--raw", "-q", str(path)], capture_output=True, text=True).stdout.strip()
+    assert decoded == status_url
 
 
 def dossier_commune():
