@@ -333,7 +333,8 @@ def _handle_application(request, procedure, dossier, token):
     form = ApplicationForm(procedure, request.POST)
     if not form.is_valid():
         return _application_page(request, procedure, dossier, form, token=token, status=200,
-                                 notice=_("Check the fields marked below. Files have to be chosen again."))
+                                 kept=_kept_uploads(request, procedure),
+                                 notice=_("Check the fields marked below. The files you chose are kept."))
     submitting = request.POST.get("action") == "submit"
     try:
         dossier = services.save_draft(
@@ -343,7 +344,7 @@ def _handle_application(request, procedure, dossier, token):
         )
     except ValidationError as error:
         _errors_to_form(form, error)
-        return _application_page(request, procedure, dossier, form, token=token)
+        return _application_page(request, procedure, dossier, form, token=token, kept=_kept_uploads(request, procedure))
 
     file_errors: dict[int | str, list[str]] = {}
     for document_id in request.POST.getlist("remove"):
@@ -354,13 +355,15 @@ def _handle_application(request, procedure, dossier, token):
     for requirement in procedure.requirements.all():
         if services.filled_online(requirement, procedure):
             continue  # the online form is this paper (see services.filled_online)
-        for upload in request.FILES.getlist(f"doc_{requirement.pk}"):
+        kept = _restored_uploads(request, requirement)
+        for upload in [*request.FILES.getlist(f"doc_{requirement.pk}"), *kept.values()]:
             try:
                 services.add_file(dossier=dossier, user=user, requirement_id=requirement.pk, upload=upload)
             except ValidationError as error:
                 file_errors.setdefault(requirement.pk, []).extend(
                     f"{upload.name}: {message}" for message in validation_messages(error)
                 )
+        _discard_kept(kept)
     if file_errors:
         return _application_page(
             request, procedure, dossier, ApplicationForm(procedure, initial=ApplicationForm.initial_for(procedure, dossier=dossier)),
@@ -382,6 +385,41 @@ def _handle_application(request, procedure, dossier, token):
     return HttpResponseRedirect(reverse("services:sent", args=[dossier.pk]))
 
 
+def _kept_uploads(request, procedure) -> dict[int, list[tuple[str, str]]]:
+    """The files chosen in an application that was refused, kept (core.uploads) so that the
+    citizen does not choose them again: {requirement: [(token, file name)]}."""
+    from core import uploads
+
+    kept: dict[int, list[tuple[str, str]]] = {}
+    for requirement in procedure.requirements.all():
+        entries = [(token, upload.name) for token, upload in _restored_uploads(request, requirement).items()]
+        for upload in request.FILES.getlist(f"doc_{requirement.pk}")[:20]:
+            with contextlib.suppress(Exception):  # a file that cannot be kept is chosen again
+                entries.append((uploads.keep(upload), posixpath.basename(upload.name or "")))
+        if entries:
+            kept[requirement.pk] = entries
+    return kept
+
+
+def _discard_kept(kept: dict) -> None:
+    from core import uploads
+
+    for token in kept:
+        uploads.discard(token)
+
+
+def _restored_uploads(request, requirement) -> dict:
+    """{token: file} of the files of ``requirement`` kept from the refused application."""
+    from core import uploads
+
+    out = {}
+    for token in request.POST.getlist(f"doc_{requirement.pk}{uploads.SUFFIX}")[:20]:
+        upload = uploads.restore(token)
+        if upload is not None:
+            out[token] = upload
+    return out
+
+
 def _errors_to_form(form, error: ValidationError):
     names = {"name": "applicant_name", "phone": "applicant_phone", "email": "applicant_email",
              "id_number": "applicant_id_number", "address": "applicant_address"}
@@ -398,7 +436,7 @@ def _errors_to_form(form, error: ValidationError):
 
 
 def _application_page(request, procedure, dossier, form, *, token, status=200, notice="", file_errors=None,
-                      submit_errors=None):
+                      submit_errors=None, kept=None):
     documents = list(dossier.documents.all()) if dossier is not None and dossier.pk else []
     for document in documents:
         document.display_name = _shown_file_name(document.file)
@@ -408,6 +446,7 @@ def _application_page(request, procedure, dossier, form, *, token, status=200, n
             "requirement": requirement, "filled_online": services.filled_online(requirement, procedure),
             "documents": [d for d in documents if d.requirement_id == requirement.pk and d.file],
             "errors": (file_errors or {}).get(requirement.pk, []),
+            "kept": (kept or {}).get(requirement.pk, []),
         })
     action = (reverse("services:edit_dossier", args=[dossier.pk]) if dossier is not None and dossier.pk
               else reverse("services:apply", args=[procedure.code]))
