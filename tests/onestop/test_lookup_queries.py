@@ -69,3 +69,29 @@ def test_one_statement_counts_the_guess_only_while_the_days_wrong_phones_allow(d
     daily, counted = throttle.hit_unless("test.code", "A:203.0.113.93", 5, 3600, guard=guard)
     assert counted is None and not daily.allowed and daily.count == 2 and daily.retry_after > 0
     assert throttle.peek("test.code", "A:203.0.113.93", 5, 3600).count == 2  # not counted when refused
+
+
+def test_counts_outside_a_transaction_do_not_wait_for_the_disk(live_db, settings):
+    """A count in autocommit is sent with ``SET LOCAL synchronous_commit TO OFF`` (its own
+    transaction only); inside a caller's transaction the caller's writes keep waiting for the disk."""
+    import uuid
+
+    from django.db import transaction
+
+    settings.XASO_THROTTLE_NAMESPACE = f"unsynced-{uuid.uuid4().hex[:8]}"
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            assert throttle.hit("test.unsynced", "k", 5, 60).count == 1
+            throttle.hit_unless("test.unsynced", "k", 5, 60, guard=("test.unsynced.day", "k", 5))
+        sent = [q["sql"].strip() for q in queries.captured_queries if "core_throttlecounter" in q["sql"]]
+        assert len(sent) == 2 and all(sql.startswith("SET LOCAL synchronous_commit TO OFF;") for sql in sent)
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"  # only the count's own transaction was changed
+        assert throttle.peek("test.unsynced", "k", 5, 60).count == 2  # seen at once
+        with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+            throttle.hit("test.unsynced", "k", 5, 60)
+        assert not any("synchronous_commit" in q["sql"] for q in queries.captured_queries)
+    finally:
+        throttle.clear("test.unsynced", "k")
+        throttle.clear("test.unsynced.day", "k")
