@@ -575,13 +575,16 @@ DETAIL_PREFETCH = ("documents", "events__from_step", "events__to_step", "forms",
 
 
 def _detail_prefetch() -> tuple:
+    """DETAIL_PREFETCH with the events' steps in the events' query, and the forms still being
+    rendered (``pending_forms``)."""
     from django.db.models import Prefetch
 
-    from onestop.models import FormJob
+    from onestop.models import DossierEvent, FormJob
 
+    events = Prefetch("events", queryset=DossierEvent.objects.select_related("from_step", "to_step"))
     pending = Prefetch("form_jobs", queryset=FormJob.objects.filter(issued_form__isnull=True).order_by("pk"),
                        to_attr="pending_form_jobs")
-    return (*DETAIL_PREFETCH, pending)
+    return (*(name for name in DETAIL_PREFETCH if not name.startswith("events")), events, pending)
 
 
 @extend_schema_view(list=extend_schema(parameters=[
@@ -686,7 +689,6 @@ class DossierViewSet(OnestopViewSet, mixins.ListModelMixin, mixins.RetrieveModel
             else:
                 raise ValidationError({"files": [_("Send each scan as file_<requirement id>.")]})
         token = values["submit_token"]
-        existed = bool(token) and Dossier.objects.filter(submit_token=token).exists()
         try:
             dossier = services.counter_intake(
                 user=request.user, procedure=procedure,
@@ -701,7 +703,14 @@ class DossierViewSet(OnestopViewSet, mixins.ListModelMixin, mixins.RetrieveModel
             )
         except DjangoValidationError as exc:
             return refusal(exc)
-        return self._detail(dossier, status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
+        # The answer from the dossier in hand (its procedure and step are there): only its lists
+        # are read, in one query each.
+        from django.db.models import prefetch_related_objects
+
+        prefetch_related_objects([dossier], *_detail_prefetch())
+        existed = getattr(dossier, "sent_before", False)  # the same submit token as an earlier intake
+        return Response(DossierDetailSerializer(dossier, context=self.get_serializer_context()).data,
+                        status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
 
     def _act(self, func, **kwargs) -> Response:
         dossier = self.get_object()

@@ -647,12 +647,14 @@ def counter_intake(*, user, procedure, applicant: dict, checklist: dict, files: 
                    submit_token=None) -> Dossier:
     """A dossier brought to the desk: checked against the checklist, then received (code, due,
     form 1), found incomplete (form 2, no code) or refused (form 3). The same ``submit_token``
-    twice gives back the first dossier (a double click records one dossier)."""
+    twice gives back the first dossier (a double click records one dossier), marked
+    ``sent_before``."""
     permissions.require(user, "dossier.intake")
     token = _uuid(submit_token)
     if token is not None:
         existing = Dossier.objects.filter(submit_token=token).first()
         if existing is not None:
+            existing.sent_before = True
             return existing
     if decision not in ("receive", "incomplete", "refuse"):
         raise _error(_("Choose to receive, to ask to complete, or to refuse the dossier."), field="decision")
@@ -708,6 +710,7 @@ def counter_intake(*, user, procedure, applicant: dict, checklist: dict, files: 
         if token is not None:
             existing = Dossier.objects.filter(submit_token=token).first()
             if existing is not None:
+                existing.sent_before = True
                 return existing
         raise
     return dossier
