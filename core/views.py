@@ -78,10 +78,27 @@ def healthz(request):
                         status=200 if ok else 503)
 
 
+def _layout(request) -> str:
+    """The layout of an error page: on a commune's host, the citizens' layout for anyone who
+    holds no role in the commune (visitors, citizens), the officials' layout otherwise."""
+    commune = getattr(request, "commune", None)
+    if commune is None:
+        return "base.html"
+    try:
+        from communes.modules import public_layout
+        from communes.permissions import roles_for
+
+        if roles_for(getattr(request, "user", None), commune):
+            return "base.html"
+        return public_layout()
+    except Exception:  # an error page never fails for its layout
+        return "base.html"
+
+
 def page_not_found(request, exception=None):
     if request.path.startswith("/api/"):
         return json_error(404, "not_found", _("Not found."))
-    return render(request, "404.html", status=404)
+    return render(request, "404.html", {"layout": _layout(request)}, status=404)
 
 
 def server_error(request):
@@ -100,16 +117,16 @@ def csrf_failure(request, reason=""):
     site's layout that says what to do, not Django's technical one."""
     if request.path.startswith("/api/"):
         return json_error(403, "csrf_failed", _("The form has expired: reload the page and send it again."))
-    return render(request, "403_csrf.html", status=403)
+    return render(request, "403_csrf.html", {"layout": _layout(request)}, status=403)
 
 
 def permission_denied(request, exception=None):
     if request.path.startswith("/api/"):
         return json_error(403, "permission_denied", _("You do not have permission to perform this action."))
-    return render(request, "403.html", status=403)
+    return render(request, "403.html", {"layout": _layout(request)}, status=403)
 
 
 def bad_request(request, exception=None):
     if request.path.startswith("/api/"):
         return json_error(400, "bad_request", _("Bad request."))
-    return render(request, "400.html", status=400)
+    return render(request, "400.html", {"layout": _layout(request)}, status=400)

@@ -25,7 +25,16 @@ def test_page_not_found_on_a_commune_host(db, tule, client_for, settings):
     assert response.status_code == 404
     in_layout(html)
     assert "Không tìm thấy trang" in html and "Page not found" not in html
-    assert "Ủy ban nhân dân" in html or "UBND" in html or "Tú Lệ" in html
+    assert "Tú Lệ" in html
+    # A visitor is in the citizens' layout (its procedures, the status lookup) …
+    assert '<a href="/services/">Thủ tục hành chính</a>' in html or 'href="/services/"' in html.split("</header>")[0]
+
+
+def test_officials_get_error_pages_in_their_layout(db, tule, make_user, client_for):
+    clerk = make_user("error_clerk", roles={tule: [Role.CLERK]})
+    html = client_for("tule.localhost", clerk).get("/no-such-page/").content.decode()
+    in_layout(html)
+    assert 'href="/services/"' not in html.split("</header>")[0]
 
 
 def test_access_denied_in_the_layout(db, tule, make_user, client_for):
