@@ -132,15 +132,25 @@ class KeepUploadsMixin:
     """A form whose files survive its refusal (see the module's text). Put it first among the
     bases: ``class ImportForm(KeepUploadsMixin, forms.Form)``."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def _kept_widgets(self) -> None:
+        """Give the file fields their keeping widget; again when asked, since a form may add
+        fields after its own ``__init__`` called this mixin's (one per paper of a procedure)."""
         from django import forms
 
         for field in self.fields.values():
             if isinstance(field, forms.FileField) and not isinstance(field.widget, KeptFileWidget):
                 field.widget.__class__ = _kept_class(field.widget.__class__)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._kept_widgets()
+
+    def __getitem__(self, name):
+        self._kept_widgets()
+        return super().__getitem__(name)
+
     def full_clean(self):
+        self._kept_widgets()
         super().full_clean()
         if self.is_bound and self.files is not None:
             self._keep_files()
