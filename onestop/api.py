@@ -41,7 +41,7 @@ from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, I
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from communes.permissions import current_commune
+from communes.permissions import current_commune, roles_for
 from communes.second_factor import SecondFactorVerified
 from core.api import CommuneScopedMixin, refusal_response
 from core.http import client_ip
@@ -138,10 +138,23 @@ class ProcedureStepSerializer(serializers.Serializer):
     duration_hours = serializers.DecimalField(max_digits=6, decimal_places=2)
 
 
+# The catalogue's own notes on its sources ("what is not confirmed", where a text was read) are
+# for the desk: the public pages leave them out, and so does the API for callers without a role.
+DESK_ONLY_PROCEDURE_FIELDS = ("published_by", "verified", "verification_note")
+
+
 class ProcedureSerializer(serializers.ModelSerializer):
     sector = serializers.CharField(source="sector.name", read_only=True)
     sector_code = serializers.CharField(source="sector.code", read_only=True)
     fee = serializers.SerializerMethodField()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is None or not roles_for(request.user):
+            for name in DESK_ONLY_PROCEDURE_FIELDS:
+                fields.pop(name, None)
+        return fields
 
     class Meta:
         model = Procedure

@@ -35,6 +35,18 @@ def test_catalogue_is_public(client_for, procedures):
     assert client_for("localhost").get("/api/v1/communes/04630/onestop/procedures/").status_code in (401, 404)
 
 
+def test_catalogue_notes_on_sources_are_for_the_desk_only(client_for, people, procedures):
+    """Anonymous callers get the catalogue without its notes on sources (as the public pages);
+    an official of the commune gets them."""
+    desk_only = {"published_by", "verified", "verification_note"}
+    public = client_for("tule.localhost")
+    assert not desk_only & set(public.get("/api/v1/onestop/procedures/").json()[0])
+    assert not desk_only & set(public.get("/api/v1/onestop/procedures/LT-01/").json())
+    official = client_for("tule.localhost", people["onestop_officer"])
+    detail = official.get("/api/v1/onestop/procedures/LT-01/").json()
+    assert desk_only <= set(detail) and detail["published_by"] == procedures["LT-01"].published_by
+
+
 def test_intake_multipart_with_scans_and_one_dossier_per_token(officer_client, procedures, tule, in_commune):
     procedure = procedures["HT-01"]
     checklist = full_checklist(procedure)
