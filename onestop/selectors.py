@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime
 import hmac
+import json
 import re
 
 from django.conf import settings
@@ -106,14 +107,7 @@ def lookup(code, phone_last4, *, address: str | None = None) -> Dossier | None:
         raise LookupRefused(daily)
     if not per_code.allowed:
         raise LookupRefused(per_code)
-    dossier = None
-    if len(last4) == 4:
-        dossier = (
-            # Exact matches use the unique index (a case-insensitive match would scan the table).
-            # The public events come in the same query (an array), for the status page.
-            Dossier.objects.filter(code__in={code, typed}).exclude(state__in=[DossierState.DRAFT, DossierState.WITHDRAWN])
-            .select_related("procedure", "current_step").annotate(public_events=_public_events()).first()
-        )
+    dossier = _read_for_lookup({code, typed}) if len(last4) == 4 else None
     expected = _phone_digits(dossier.applicant_phone)[-4:] if dossier is not None else "----"
     if dossier is None or len(expected) != 4 or not hmac.compare_digest(expected, last4):
         throttle.hit(LOOKUP_WRONG_DAY_SCOPE, address, day_limit, day_window)
@@ -122,20 +116,51 @@ def lookup(code, phone_last4, *, address: str | None = None) -> Dossier | None:
     return dossier
 
 
-def _public_events():
-    """The dossier's public events as an array of {kind, at, step}, oldest first (a subquery)."""
-    from django.contrib.postgres.expressions import ArraySubquery
-    from django.db.models import OuterRef
-    from django.db.models.functions import Coalesce, JSONObject
+# What the status page and the lookup's answer read of a dossier; any other field is read when
+# first used (a deferred field).
+LOOKUP_FIELDS = frozenset({
+    "id", "code", "procedure_id", "channel", "state", "applicant_name", "applicant_phone", "submitted_at",
+    "received_at", "due_at", "extended_due_at", "completed_at", "returned_at", "current_step_id", "fee_amount",
+    "fee_paid_at", "delivery",
+})
 
-    from onestop.models import DossierEvent
 
-    events = (
-        DossierEvent.objects.filter(dossier=OuterRef("pk"), public=True, kind__in=PUBLIC_EVENT_KINDS)
-        .order_by("at", "pk")
-        .values(row=JSONObject(kind="kind", at="at", step=Coalesce("to_step__name", "from_step__name")))
+def _read_for_lookup(codes) -> Dossier | None:
+    """The dossier with one of ``codes`` (not a draft, not withdrawn), with its procedure's and
+    current step's names and its public events, in one statement written out once: compiling
+    the equivalent queryset cost the lookup about 2 ms of CPU, more than PostgreSQL's work.
+    Exact matches use the unique index on the code."""
+    from onestop.models import DossierEvent, Procedure, ProcedureStep
+
+    fields = [f for f in Dossier._meta.concrete_fields if f.attname in LOOKUP_FIELDS]
+    columns = ", ".join(f"d.{connection.ops.quote_name(f.column)}" for f in fields)
+    dossiers, procedures = Dossier._meta.db_table, Procedure._meta.db_table
+    steps, events = ProcedureStep._meta.db_table, DossierEvent._meta.db_table
+    sql = (
+        f"SELECT {columns}, p.name, s.name, ("
+        f" SELECT COALESCE(json_agg(json_build_object('kind', e.kind, 'at', e.at, 'step', COALESCE(ts.name, fs.name))"
+        f" ORDER BY e.at, e.id), '[]') FROM {events} e"
+        f" LEFT JOIN {steps} ts ON ts.id = e.to_step_id LEFT JOIN {steps} fs ON fs.id = e.from_step_id"
+        f" WHERE e.dossier_id = d.id AND e.public AND e.kind IN %s)"
+        f" FROM {dossiers} d JOIN {procedures} p ON p.id = d.procedure_id"
+        f" LEFT JOIN {steps} s ON s.id = d.current_step_id"
+        f" WHERE d.code IN %s AND d.state NOT IN %s ORDER BY d.id LIMIT 1"
     )
-    return ArraySubquery(events)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [tuple(str(k) for k in PUBLIC_EVENT_KINDS), tuple(sorted(codes)),
+                             (DossierState.DRAFT.value, DossierState.WITHDRAWN.value)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row[:len(fields)])
+    procedure_name, step_name, public_events = row[len(fields):]
+    dossier = Dossier.from_db(connection.alias, [f.attname for f in fields], values)
+    dossier.procedure = Procedure.from_db(connection.alias, ["id", "name"], [dossier.procedure_id, procedure_name])
+    if dossier.current_step_id is not None:
+        dossier.current_step = ProcedureStep.from_db(connection.alias, ["id", "name"],
+                                                     [dossier.current_step_id, step_name])
+    dossier.public_events = public_events if isinstance(public_events, list) else json.loads(public_events or "[]")
+    return dossier
 
 
 def public_timeline(dossier) -> list[dict]:
