@@ -197,19 +197,7 @@ def to_xlsx(report: dict, *, commune_name: str, period) -> bytes:
     bold = Font(bold=True)
     hours, percent = "0.00", "0.0%"
     totals = report["totals"]
-    workbook = xlsx.new_workbook()
-    sheet = workbook.active
-    sheet.title = _("Summary")[:31]
-    xlsx.append(sheet, [commune_name])
-    xlsx.append(sheet, [_("Radio report").upper()])
-    sheet["A2"].font = Font(bold=True, size=14)
-    xlsx.append(sheet, [_("Period"), period.label])
-    xlsx.append(sheet, [_("From date"), period.date_from])
-    xlsx.append(sheet, [_("To date"), period.date_to])
-    xlsx.append(sheet, [])
-    xlsx.append(sheet, [_("Figure"), _("Value")])
-    for cell in sheet[sheet.max_row]:
-        cell.font = bold
+    workbook, sheet = xlsx.figures_workbook(commune_name, _("Radio report"), period)
     xlsx.append(sheet, [_("Hours aired"), totals["hours_aired"]], number_formats={1: hours})
     xlsx.append(sheet, [_("Plays"), totals["plays"]])
     xlsx.append(sheet, [_("Emergency plays"), totals["emergency_plays"]])

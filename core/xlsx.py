@@ -85,3 +85,29 @@ def save(workbook: Workbook) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def figures_workbook(owner: str, title: str, period, *, details=()) -> tuple[Workbook, object]:
+    """A workbook of figures for a period, as every statistics export starts it: a "Summary"
+    sheet with the owner (commune or agency), the title in capitals, the period with its dates,
+    then ``details`` (pairs of label and value), a blank line and the bold headings "Figure" and
+    "Value". The figures are appended after by the caller; returns (workbook, summary sheet)."""
+    from django.utils.translation import gettext as _
+    from openpyxl.styles import Font
+
+    workbook = new_workbook()
+    sheet = workbook.active
+    sheet.title = _("Summary")[:31]
+    append(sheet, [owner])
+    append(sheet, [str(title).upper()])
+    sheet["A2"].font = Font(bold=True, size=14)
+    append(sheet, [_("Period"), period.label])
+    append(sheet, [_("From date"), period.date_from])
+    append(sheet, [_("To date"), period.date_to])
+    for label, value in details:
+        append(sheet, [label, value])
+    append(sheet, [])
+    append(sheet, [_("Figure"), _("Value")])
+    for heading in sheet[sheet.max_row]:
+        heading.font = Font(bold=True)
+    return workbook, sheet

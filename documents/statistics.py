@@ -142,19 +142,7 @@ def to_xlsx(figures: dict, *, commune_name: str, agency: str, period) -> bytes:
 
     percent = "0.0%"
     bold = Font(bold=True)
-    workbook = xlsx.new_workbook()
-    sheet = workbook.active
-    sheet.title = _("Summary")[:31]
-    xlsx.append(sheet, [agency or commune_name])
-    xlsx.append(sheet, [_("Statistics of official documents").upper()])
-    sheet["A2"].font = Font(bold=True, size=14)
-    xlsx.append(sheet, [_("Period"), period.label])
-    xlsx.append(sheet, [_("From date"), period.date_from])
-    xlsx.append(sheet, [_("To date"), period.date_to])
-    xlsx.append(sheet, [])
-    xlsx.append(sheet, [_("Figure"), _("Value")])
-    for cell in sheet[sheet.max_row]:
-        cell.font = bold
+    workbook, sheet = xlsx.figures_workbook(agency or commune_name, _("Statistics of official documents"), period)
     xlsx.append(sheet, [_("Incoming documents received"), figures["received"]])
     xlsx.append(sheet, [_("Outgoing documents issued"), figures["issued"]])
     deadlines = figures["deadlines"]

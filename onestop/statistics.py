@@ -165,22 +165,9 @@ def to_xlsx(figures: dict, months: list[dict], *, commune_name: str, period, pro
     from core import xlsx
 
     percent = "0.0%"
-    workbook = xlsx.new_workbook()
-    sheet = workbook.active
-    sheet.title = _("Summary")[:31]
-    xlsx.append(sheet, [commune_name])
-    xlsx.append(sheet, [_("Statistics of the one-stop desk").upper()])
-    sheet["A2"].font = Font(bold=True, size=14)
-    xlsx.append(sheet, [_("Period"), period.label])
-    xlsx.append(sheet, [_("From date"), period.date_from])
-    xlsx.append(sheet, [_("To date"), period.date_to])
-    if procedure_label:
-        xlsx.append(sheet, [_("Procedure"), procedure_label])
-    if officer_label:
-        xlsx.append(sheet, [_("Official"), officer_label])
-    xlsx.append(sheet, [])
-    xlsx.append(sheet, [_("Figure"), _("Value")])
-    sheet.cell(row=sheet.max_row, column=1).font = sheet.cell(row=sheet.max_row, column=2).font = Font(bold=True)
+    details = [(_("Procedure"), procedure_label)] if procedure_label else []
+    details += [(_("Official"), officer_label)] if officer_label else []
+    workbook, sheet = xlsx.figures_workbook(commune_name, _("Statistics of the one-stop desk"), period, details=details)
     for label, key in SUMMARY_LINES:
         xlsx.append(sheet, [str(label), figures[key]])
     xlsx.append(sheet, [_("Share resolved on time (early or on time)"), on_time_share(figures)],
