@@ -170,6 +170,74 @@ def hit_unless(scope: str, key: str, limit: int, window_seconds: int, *,
     return guarded, Decision(allowed, int(count), int(limit), 0 if allowed else max(1, int(remaining or 0)))
 
 
+def hit_then_unless(first: tuple[str, str, int, int], scope: str, key: str, limit: int, window_seconds: int, *,
+                    guard: tuple[str, str, int]) -> tuple[Decision, Decision | None, Decision | None]:
+    """``hit()`` of ``first`` (scope, key, limit, window) and, only when it allows, ``hit_unless()``
+    of the rest, in one statement (one round trip where the two calls took two). Returns the first
+    decision, the guard's (None when the first refused) and the hit's (None when nothing was
+    counted under ``scope``)."""
+    first_scope, first_key, first_limit, first_window = first
+    guard_scope, guard_key, guard_limit = guard
+    table = _table()
+    with connection.cursor() as cursor:
+        cursor.execute(_unsynced(
+            f"""
+            WITH first AS (
+                INSERT INTO {table} AS t (scope, key_hash, window_start, window_seconds, count)
+                VALUES (%s, %s, now(), %s, 1)
+                ON CONFLICT (scope, key_hash) DO UPDATE SET
+                    count = CASE WHEN t.window_start + make_interval(secs => t.window_seconds) <= now()
+                                 THEN 1 ELSE t.count + 1 END,
+                    window_start = CASE WHEN t.window_start + make_interval(secs => t.window_seconds) <= now()
+                                        THEN now() ELSE t.window_start END,
+                    window_seconds = EXCLUDED.window_seconds
+                RETURNING count, GREATEST(0, CEIL(EXTRACT(EPOCH FROM
+                    (t.window_start + make_interval(secs => t.window_seconds) - now())))) AS remaining
+            ), guard AS (
+                SELECT count, GREATEST(0, CEIL(EXTRACT(EPOCH FROM
+                    (window_start + make_interval(secs => window_seconds) - now())))) AS remaining
+                FROM {table}
+                WHERE scope = %s AND key_hash = %s
+                  AND window_start + make_interval(secs => window_seconds) > now()
+            ), counted AS (
+                INSERT INTO {table} AS t (scope, key_hash, window_start, window_seconds, count)
+                SELECT %s, %s, now(), %s, 1
+                WHERE (SELECT count FROM first) <= %s AND COALESCE((SELECT count FROM guard), 0) < %s
+                ON CONFLICT (scope, key_hash) DO UPDATE SET
+                    count = CASE WHEN t.window_start + make_interval(secs => t.window_seconds) <= now()
+                                 THEN 1 ELSE t.count + 1 END,
+                    window_start = CASE WHEN t.window_start + make_interval(secs => t.window_seconds) <= now()
+                                        THEN now() ELSE t.window_start END,
+                    window_seconds = EXCLUDED.window_seconds
+                RETURNING count, GREATEST(0, CEIL(EXTRACT(EPOCH FROM
+                    (t.window_start + make_interval(secs => t.window_seconds) - now())))) AS remaining
+            )
+            SELECT (SELECT count FROM first), (SELECT remaining FROM first),
+                   (SELECT count FROM guard), (SELECT remaining FROM guard),
+                   (SELECT count FROM counted), (SELECT remaining FROM counted)
+            """),
+            [first_scope, _digest(first_scope, first_key), int(first_window),
+             guard_scope, _digest(guard_scope, guard_key),
+             scope, _digest(scope, key), int(window_seconds), int(first_limit), int(guard_limit)],
+        )
+        first_count, first_remaining, guard_count, guard_remaining, count, remaining = cursor.fetchone()
+    if random.randrange(_CLEANUP_ONE_IN) == 0:
+        prune_closed()
+    first_allowed = first_count <= first_limit
+    firstly = Decision(first_allowed, int(first_count), int(first_limit),
+                       0 if first_allowed else max(1, int(first_remaining or 0)))
+    if not first_allowed:
+        return firstly, None, None
+    guard_count = int(guard_count or 0)
+    guard_allowed = guard_count < guard_limit
+    guarded = Decision(guard_allowed, guard_count, int(guard_limit),
+                       0 if guard_allowed else max(1, int(guard_remaining or 0)))
+    if count is None:
+        return firstly, guarded, None
+    allowed = count <= limit
+    return firstly, guarded, Decision(allowed, int(count), int(limit), 0 if allowed else max(1, int(remaining or 0)))
+
+
 def prune_closed() -> int:
     """Delete the counts whose window closed a day ago or more; how many went."""
     with connection.cursor() as cursor:
@@ -204,6 +272,16 @@ def clear(scope: str, key: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(_unsynced(f"DELETE FROM {_table()} WHERE scope = %s AND key_hash = %s"),
                        [scope, _digest(scope, key)])
+
+
+def clearing(scope: str, key: str) -> tuple[str, list]:
+    """``clear()`` as SQL text and its parameters, for a caller that sends it inside a statement of
+    its own (a data-modifying ``WITH``) to save a round trip; the caller sends the statement
+    through ``unsynced()``, as ``clear()`` does."""
+    return f"DELETE FROM {_table()} WHERE scope = %s AND key_hash = %s", [scope, _digest(scope, key)]
+
+
+unsynced = _unsynced
 
 
 def check(scope: str, key: str, rate: str) -> Decision:
@@ -253,5 +331,5 @@ def message_for_wait(seconds: int) -> str:
     return refusal_message(Decision(False, 0, 0, int(seconds)))
 
 
-__all__ = ["Decision", "parse_rate", "hit", "hit_unless", "peek", "prune_closed", "clear", "check", "refusal_message",
-           "DatabaseRateThrottle", "message_for_wait"]
+__all__ = ["Decision", "parse_rate", "hit", "hit_unless", "hit_then_unless", "peek", "prune_closed", "clear", "clearing",
+           "unsynced", "check", "refusal_message", "DatabaseRateThrottle", "message_for_wait"]

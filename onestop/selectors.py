@@ -50,9 +50,10 @@ class LookupRefused(Exception):
     """Too many lookups from this address (or wrong phones for this code from it); ``decision``
     says until when."""
 
-    def __init__(self, decision):
+    def __init__(self, decision, *, per_address: bool = False):
         super().__init__("lookup throttled")
         self.decision = decision
+        self.per_address = per_address  # the address's own budget (``count_lookup``) ran out
 
 
 LOOKUP_ADDRESS_SCOPE = "onestop.lookup"
@@ -82,37 +83,51 @@ def normalize_code(code) -> str:
     return str(code or "").strip().upper()
 
 
-def lookup(code, phone_last4, *, address: str | None = None) -> Dossier | None:
+def lookup(code, phone_last4, *, address: str | None = None, count_address: bool = False) -> Dossier | None:
     """The received dossier with this code whose applicant's phone ends with ``phone_last4``;
     None for an unknown code or a wrong phone. Raises ``LookupRefused`` when this address has
     typed too many wrong phones for this code (an hour) or for any code (a day). The address's
-    own budget of lookups (``count_lookup``) is the caller's, counted before the form is read."""
+    own budget of lookups (``count_lookup``) is the caller's, counted before the form is read,
+    or, with ``count_address``, counted here first in the same statement as the code's count
+    (``LookupRefused`` with ``per_address`` when it ran out; nothing else is counted then)."""
     from core import throttle
 
     address = address or "unknown"
+    rate = str(settings.XASO_LOOKUP_RATE or "").strip() if count_address else ""
     typed = str(code or "").strip()
     code = normalize_code(code)
     last4 = _phone_digits(phone_last4)
     if not code or not CODE_RE.match(code):
+        if rate and not (counted := count_lookup(address)).allowed:
+            raise LookupRefused(counted, per_address=True)
         return None
     day_limit, day_window = throttle.parse_rate(settings.XASO_LOOKUP_FAILURE_RATE)
     # The address's wrong phones of the day are read, and this guess counted against the code
     # before the phone is compared, in one statement: concurrent guesses for one code from one
-    # address cannot pass together. A right phone clears the count below.
-    daily, per_code = throttle.hit_unless(
-        LOOKUP_WRONG_SCOPE, _code_key(code, address), int(settings.XASO_LOOKUP_MAX_FAILURES), LOOKUP_WINDOW_SECONDS,
-        guard=(LOOKUP_WRONG_DAY_SCOPE, address, day_limit),
-    )
+    # address cannot pass together (with ``count_address``, the address's own count goes first in
+    # the same statement). A right phone clears the code's count below.
+    code_count = (LOOKUP_WRONG_SCOPE, _code_key(code, address), int(settings.XASO_LOOKUP_MAX_FAILURES),
+                  LOOKUP_WINDOW_SECONDS)
+    guard = (LOOKUP_WRONG_DAY_SCOPE, address, day_limit)
+    if rate:
+        limit, window = throttle.parse_rate(rate)
+        counted, daily, per_code = throttle.hit_then_unless((LOOKUP_ADDRESS_SCOPE, address, limit, window),
+                                                            *code_count, guard=guard)
+        if not counted.allowed:
+            raise LookupRefused(counted, per_address=True)
+    else:
+        daily, per_code = throttle.hit_unless(*code_count, guard=guard)
     if per_code is None:
         raise LookupRefused(daily)
     if not per_code.allowed:
         raise LookupRefused(per_code)
-    dossier = _read_for_lookup({code, typed}) if len(last4) == 4 else None
+    # A right phone clears the (code, address) count in the statement that reads the dossier.
+    dossier = _read_for_lookup({code, typed}, clear=(LOOKUP_WRONG_SCOPE, _code_key(code, address), last4)) \
+        if len(last4) == 4 else None
     expected = _phone_digits(dossier.applicant_phone)[-4:] if dossier is not None else "----"
     if dossier is None or len(expected) != 4 or not hmac.compare_digest(expected, last4):
         throttle.hit(LOOKUP_WRONG_DAY_SCOPE, address, day_limit, day_window)
         return None
-    throttle.clear(LOOKUP_WRONG_SCOPE, _code_key(code, address))
     return dossier
 
 
@@ -125,30 +140,46 @@ LOOKUP_FIELDS = frozenset({
 })
 
 
-def _read_for_lookup(codes) -> Dossier | None:
+def _read_for_lookup(codes, *, clear: tuple[str, str, str] | None = None) -> Dossier | None:
     """The dossier with one of ``codes`` (not a draft, not withdrawn), with its procedure's and
     current step's names and its public events, in one statement written out once: compiling
     the equivalent queryset cost the lookup about 2 ms of CPU, more than PostgreSQL's work.
-    Exact matches use the unique index on the code."""
+    Exact matches use the unique index on the code.
+
+    ``clear`` (scope, key, last four digits): the same statement clears that throttle count when
+    the dossier's phone ends with those digits (the phone's digits compared as ``lookup`` does:
+    every character but 0–9 dropped, the last four), a round trip less for a right lookup. The
+    answer is still ``lookup``'s own comparison."""
+    from core import throttle
     from onestop.models import DossierEvent, Procedure, ProcedureStep
 
     fields = [f for f in Dossier._meta.concrete_fields if f.attname in LOOKUP_FIELDS]
     columns = ", ".join(f"d.{connection.ops.quote_name(f.column)}" for f in fields)
     dossiers, procedures = Dossier._meta.db_table, Procedure._meta.db_table
     steps, events = ProcedureStep._meta.db_table, DossierEvent._meta.db_table
+    phone = connection.ops.quote_name(Dossier._meta.get_field("applicant_phone").column)
     sql = (
-        f"SELECT {columns}, p.name, s.name, ("
+        f"SELECT {columns}, p.name AS procedure_name, s.name AS step_name, ("
         f" SELECT COALESCE(json_agg(json_build_object('kind', e.kind, 'at', e.at, 'step', COALESCE(ts.name, fs.name))"
         f" ORDER BY e.at, e.id), '[]') FROM {events} e"
         f" LEFT JOIN {steps} ts ON ts.id = e.to_step_id LEFT JOIN {steps} fs ON fs.id = e.from_step_id"
-        f" WHERE e.dossier_id = d.id AND e.public AND e.kind IN %s)"
+        f" WHERE e.dossier_id = d.id AND e.public AND e.kind IN %s) AS public_events"
         f" FROM {dossiers} d JOIN {procedures} p ON p.id = d.procedure_id"
         f" LEFT JOIN {steps} s ON s.id = d.current_step_id"
         f" WHERE d.code IN %s AND d.state NOT IN %s ORDER BY d.id LIMIT 1"
     )
+    params = [tuple(str(k) for k in PUBLIC_EVENT_KINDS), tuple(sorted(codes)),
+              (DossierState.DRAFT.value, DossierState.WITHDRAWN.value)]
+    if clear is not None:
+        scope, key, last4 = clear
+        delete, delete_params = throttle.clearing(scope, key)
+        sql = throttle.unsynced(
+            f"WITH found AS ({sql}), cleared AS ({delete} AND EXISTS (SELECT 1 FROM found"
+            f" WHERE right(regexp_replace(found.{phone}, '[^0-9]', '', 'g'), 4) = %s)) SELECT * FROM found"
+        )
+        params += [*delete_params, str(last4)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [tuple(str(k) for k in PUBLIC_EVENT_KINDS), tuple(sorted(codes)),
-                             (DossierState.DRAFT.value, DossierState.WITHDRAWN.value)])
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return None

@@ -29,10 +29,10 @@ def test_a_lookup_sets_the_search_path_once_and_makes_few_statements(received, v
     client.post(API, {"code": received.code, "phone_last4": "5678"}, **JSON)  # a connection already used
     response, statements = _statements(client, received.code)
     assert response.status_code == 200
-    # The host (public schema), then the commune's: one SET each. Then the address's count, the
-    # day's wrong phones with this guess's count, the dossier with its events, the count cleared.
+    # The host (public schema), then the commune's: one SET each. Then the address's count with
+    # the day's wrong phones and this guess's count, the dossier with its events and the count cleared.
     assert sum(sql.startswith("SET search_path") for sql in statements) == 2, statements
-    assert len(statements) == 7, statements
+    assert len(statements) == 5, statements
     timeline = response.json()["timeline"]
     assert [row["kind"] for row in timeline] == ["submitted", "received", "handover"]
     assert all(row["at"] and row["label"] for row in timeline) and timeline[-1]["step"]
