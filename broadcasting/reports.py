@@ -190,11 +190,9 @@ def to_xlsx(report: dict, *, commune_name: str, period) -> bytes:
     """The report as a workbook: a summary sheet (title, commune, period with its dates, the
     totals), then a sheet per cluster and per category, each with its headings on the first
     line. Hours are numbers with two decimals, uptime a number shown in per cent, dates dates."""
-    from openpyxl.styles import Font
 
     from core import xlsx
 
-    bold = Font(bold=True)
     hours, percent = "0.00", "0.0%"
     totals = report["totals"]
     workbook, sheet = xlsx.figures_workbook(commune_name, _("Radio report"), period)
@@ -208,21 +206,12 @@ def to_xlsx(report: dict, *, commune_name: str, period) -> bytes:
     sheet.column_dimensions["A"].width = 40
     sheet.column_dimensions["B"].width = 20
 
-    def table(title, headings, rows, formats):
-        table_sheet = workbook.create_sheet(title[:31])
-        xlsx.append(table_sheet, headings)
-        for cell in table_sheet[1]:
-            cell.font = bold
-        for values in rows:
-            xlsx.append(table_sheet, values, number_formats=formats)
-        table_sheet.freeze_panes = "A2"
-        table_sheet.column_dimensions["A"].width = 30
-        table_sheet.column_dimensions["B"].width = 24
-
-    table(_("Per cluster"), [_("Cluster"), _("Village"), _("Hours aired"), _("Plays"), _("Emergency plays"), _("Uptime")],
-          [[row["name"], row["village"], row["hours_aired"], row["plays"], row["emergency_plays"], row["uptime"]]
-           for row in report["clusters"]], {2: hours, 5: percent})
-    table(_("Bulletins by category"), [_("Category"), _("Bulletins"), _("Plays"), _("Hours aired")],
-          [[row["label"], row["bulletins"], row["plays"], row["hours_aired"]] for row in report["categories"]],
-          {3: hours})
+    xlsx.table_sheet(
+        workbook, _("Per cluster"), [_("Cluster"), _("Village"), _("Hours aired"), _("Plays"), _("Emergency plays"), _("Uptime")],
+        [[row["name"], row["village"], row["hours_aired"], row["plays"], row["emergency_plays"], row["uptime"]]
+         for row in report["clusters"]], number_formats={2: hours, 5: percent}, widths=(30, 24))
+    xlsx.table_sheet(
+        workbook, _("Bulletins by category"), [_("Category"), _("Bulletins"), _("Plays"), _("Hours aired")],
+        [[row["label"], row["bulletins"], row["plays"], row["hours_aired"]] for row in report["categories"]],
+        number_formats={3: hours}, widths=(30, 24))
     return xlsx.save(workbook)

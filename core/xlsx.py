@@ -111,3 +111,23 @@ def figures_workbook(owner: str, title: str, period, *, details=()) -> tuple[Wor
     for heading in sheet[sheet.max_row]:
         heading.font = Font(bold=True)
     return workbook, sheet
+
+
+def table_sheet(workbook: Workbook, title: str, headings: list, rows, *,
+                number_formats: dict[int, str] | None = None, widths=(30,)):
+    """A sheet of a table, as the statistics exports write theirs: the bold headings on the
+    first row, which stays in view (frozen), then ``rows``; ``widths`` are the first columns'
+    widths. Returns the sheet."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    sheet = workbook.create_sheet(str(title)[:31])
+    append(sheet, [str(heading) for heading in headings])
+    for heading in sheet[1]:
+        heading.font = Font(bold=True)
+    for values in rows:
+        append(sheet, values, number_formats=number_formats)
+    sheet.freeze_panes = "A2"
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    return sheet

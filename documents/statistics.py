@@ -136,12 +136,10 @@ def to_xlsx(figures: dict, *, commune_name: str, agency: str, period) -> bytes:
     """The figures as a workbook: a summary sheet (title, commune, period with its dates, the
     totals and the deadlines), then sheets per month, per type and per handler, each with its
     headings on the first line. Counts are numbers, shares numbers shown in per cent, dates dates."""
-    from openpyxl.styles import Font
 
     from core import xlsx
 
     percent = "0.0%"
-    bold = Font(bold=True)
     workbook, sheet = xlsx.figures_workbook(agency or commune_name, _("Statistics of official documents"), period)
     xlsx.append(sheet, [_("Incoming documents received"), figures["received"]])
     xlsx.append(sheet, [_("Outgoing documents issued"), figures["issued"]])
@@ -152,23 +150,13 @@ def to_xlsx(figures: dict, *, commune_name: str, agency: str, period) -> bytes:
     sheet.column_dimensions["A"].width = 48
     sheet.column_dimensions["B"].width = 20
 
-    def table(title: str, headings: list[str], rows: list[list], formats: dict[int, str] | None = None):
-        table_sheet = workbook.create_sheet(title[:31])
-        xlsx.append(table_sheet, headings)
-        for cell in table_sheet[1]:
-            cell.font = bold
-        for values in rows:
-            xlsx.append(table_sheet, values, number_formats=formats)
-        table_sheet.freeze_panes = "A2"
-        table_sheet.column_dimensions["A"].width = 30
-        return table_sheet
-
-    table(_("By month"), [_("Month"), _("Received"), _("Issued")],
-          [[row["month"], row["received"], row["issued"]] for row in figures["by_month"]], {0: "MM/YYYY"})
-    table(_("By type"), [_("Type"), _("Received"), _("Issued")],
-          [[row["type"], row["received"], row["issued"]] for row in figures["by_type"]])
-    table(_("By handler"), [_("Lead handler")] + [str(label) for label, _key in DEADLINE_LINES]
-          + [_("Share handled by the deadline")],
-          [[row["handler_name"] or "–"] + [row[key] for _label, key in DEADLINE_LINES] + [row["on_time_share"]]
-           for row in figures["by_handler"]], {1 + len(DEADLINE_LINES): percent})
+    xlsx.table_sheet(workbook, _("By month"), [_("Month"), _("Received"), _("Issued")],
+                     [[row["month"], row["received"], row["issued"]] for row in figures["by_month"]],
+                     number_formats={0: "MM/YYYY"})
+    xlsx.table_sheet(workbook, _("By type"), [_("Type"), _("Received"), _("Issued")],
+                     [[row["type"], row["received"], row["issued"]] for row in figures["by_type"]])
+    xlsx.table_sheet(workbook, _("By handler"), [_("Lead handler")] + [str(label) for label, _key in DEADLINE_LINES]
+                     + [_("Share handled by the deadline")],
+                     [[row["handler_name"] or "–"] + [row[key] for _label, key in DEADLINE_LINES] + [row["on_time_share"]]
+                      for row in figures["by_handler"]], number_formats={1 + len(DEADLINE_LINES): percent})
     return xlsx.save(workbook)

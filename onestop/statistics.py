@@ -160,7 +160,6 @@ def to_xlsx(figures: dict, months: list[dict], *, commune_name: str, period, pro
     line per figure), then one sheet per procedure, per official and per month, each with its
     headings on the first line. Counts are numbers, shares are numbers shown in per cent, dates
     are dates (``core.xlsx``)."""
-    from openpyxl.styles import Font
 
     from core import xlsx
 
@@ -178,27 +177,22 @@ def to_xlsx(figures: dict, months: list[dict], *, commune_name: str, period, pro
 
     columns = [(label, key) for label, key in TABLE_COLUMNS]
 
-    def table(title: str, first_headings: list[str], rows: list[list], source: list[dict]) -> None:
-        table_sheet = workbook.create_sheet(title[:31])
-        xlsx.append(table_sheet, first_headings + [str(label) for label, _key in columns]
-                    + [_("Share resolved on time"), _("Share of satisfied ratings")])
-        for cell in table_sheet[1]:
-            cell.font = Font(bold=True)
-        for first, counts in zip(rows, source):
-            xlsx.append(table_sheet, first + [counts[key] for _label, key in columns]
-                        + [on_time_share(counts), counts["satisfaction_share"]],
-                        number_formats={len(first) + len(columns): percent, len(first) + len(columns) + 1: percent})
-        table_sheet.freeze_panes = "A2"
-        table_sheet.column_dimensions["A"].width = 16
-        table_sheet.column_dimensions["B"].width = 40
+    def table(title: str, first_headings: list[str], rows: list[list], source: list[dict]):
+        return xlsx.table_sheet(
+            workbook, title, first_headings + [str(label) for label, _key in columns]
+            + [_("Share resolved on time"), _("Share of satisfied ratings")],
+            [first + [counts[key] for _label, key in columns] + [on_time_share(counts), counts["satisfaction_share"]]
+             for first, counts in zip(rows, source)],
+            number_formats={len(first_headings) + len(columns): percent,
+                            len(first_headings) + len(columns) + 1: percent},
+            widths=(16, 40))
 
     table(_("By procedure"), [_("Procedure code"), _("Procedure")],
           [[row["procedure_code"], row["procedure_name"]] for row in figures["by_procedure"]], figures["by_procedure"])
     table(_("By official"), [_("Official")], [[row["officer_name"] or "–"] for row in figures["by_officer"]],
           figures["by_officer"])
     month_sheet_rows = [[row["month"]] for row in months]
-    table(_("By month"), [_("Month")], month_sheet_rows, months)
-    month_sheet = workbook[_("By month")[:31]]
+    month_sheet = table(_("By month"), [_("Month")], month_sheet_rows, months)
     for row in month_sheet.iter_rows(min_row=2, max_col=1):
         row[0].number_format = "MM/YYYY"
     return xlsx.save(workbook)
