@@ -91,6 +91,27 @@ def _unsynced(sql: str) -> str:
     return "SET LOCAL synchronous_commit TO OFF; " + sql
 
 
+# The end of an INSERT of one attempt: a closed window starts again at one, an open one counts
+# on; it returns the count and the seconds left in the window ("remaining").
+_COUNTED = """ON CONFLICT (scope, key_hash) DO UPDATE SET
+    count = CASE WHEN t.window_start + make_interval(secs => t.window_seconds) <= now()
+                 THEN 1 ELSE t.count + 1 END,
+    window_start = CASE WHEN t.window_start + make_interval(secs => t.window_seconds) <= now()
+                        THEN now() ELSE t.window_start END,
+    window_seconds = EXCLUDED.window_seconds
+RETURNING count, GREATEST(0, CEIL(EXTRACT(EPOCH FROM
+    (t.window_start + make_interval(secs => t.window_seconds) - now())))) AS remaining"""
+
+
+def _open_count(table: str) -> str:
+    """The count of a scope and key (two parameters) in its open window and the seconds left."""
+    return f"""SELECT count, GREATEST(0, CEIL(EXTRACT(EPOCH FROM
+    (window_start + make_interval(secs => window_seconds) - now())))) AS remaining
+FROM {table}
+WHERE scope = %s AND key_hash = %s
+  AND window_start + make_interval(secs => window_seconds) > now()"""
+
+
 def _table() -> str:
     public = connection.ops.quote_name(getattr(settings, "PUBLIC_SCHEMA_NAME", "public"))
     return f"{public}.{connection.ops.quote_name(_TABLE)}"
@@ -105,14 +126,7 @@ def hit(scope: str, key: str, limit: int, window_seconds: int) -> Decision:
             f"""
             INSERT INTO {table} AS t (scope, key_hash, window_start, window_seconds, count)
             VALUES (%s, %s, now(), %s, 1)
-            ON CONFLICT (scope, key_hash) DO UPDATE SET
-                count = CASE WHEN t.window_start + make_interval(secs => t.window_seconds) <= now()
-                             THEN 1 ELSE t.count + 1 END,
-                window_start = CASE WHEN t.window_start + make_interval(secs => t.window_seconds) <= now()
-                                    THEN now() ELSE t.window_start END,
-                window_seconds = EXCLUDED.window_seconds
-            RETURNING count, GREATEST(0, CEIL(EXTRACT(EPOCH FROM
-                (t.window_start + make_interval(secs => t.window_seconds) - now()))))
+            {_COUNTED}
             """),
             [scope, _digest(scope, key), int(window_seconds)],
         )
@@ -134,22 +148,11 @@ def hit_unless(scope: str, key: str, limit: int, window_seconds: int, *,
         cursor.execute(_unsynced(
             f"""
             WITH guard AS (
-                SELECT count, GREATEST(0, CEIL(EXTRACT(EPOCH FROM
-                    (window_start + make_interval(secs => window_seconds) - now())))) AS remaining
-                FROM {table}
-                WHERE scope = %s AND key_hash = %s
-                  AND window_start + make_interval(secs => window_seconds) > now()
+                {_open_count(table)}
             ), counted AS (
                 INSERT INTO {table} AS t (scope, key_hash, window_start, window_seconds, count)
                 SELECT %s, %s, now(), %s, 1 WHERE COALESCE((SELECT count FROM guard), 0) < %s
-                ON CONFLICT (scope, key_hash) DO UPDATE SET
-                    count = CASE WHEN t.window_start + make_interval(secs => t.window_seconds) <= now()
-                                 THEN 1 ELSE t.count + 1 END,
-                    window_start = CASE WHEN t.window_start + make_interval(secs => t.window_seconds) <= now()
-                                        THEN now() ELSE t.window_start END,
-                    window_seconds = EXCLUDED.window_seconds
-                RETURNING count, GREATEST(0, CEIL(EXTRACT(EPOCH FROM
-                    (t.window_start + make_interval(secs => t.window_seconds) - now())))) AS remaining
+                {_COUNTED}
             )
             SELECT (SELECT count FROM guard), (SELECT remaining FROM guard),
                    (SELECT count FROM counted), (SELECT remaining FROM counted)
@@ -185,32 +188,14 @@ def hit_then_unless(first: tuple[str, str, int, int], scope: str, key: str, limi
             WITH first AS (
                 INSERT INTO {table} AS t (scope, key_hash, window_start, window_seconds, count)
                 VALUES (%s, %s, now(), %s, 1)
-                ON CONFLICT (scope, key_hash) DO UPDATE SET
-                    count = CASE WHEN t.window_start + make_interval(secs => t.window_seconds) <= now()
-                                 THEN 1 ELSE t.count + 1 END,
-                    window_start = CASE WHEN t.window_start + make_interval(secs => t.window_seconds) <= now()
-                                        THEN now() ELSE t.window_start END,
-                    window_seconds = EXCLUDED.window_seconds
-                RETURNING count, GREATEST(0, CEIL(EXTRACT(EPOCH FROM
-                    (t.window_start + make_interval(secs => t.window_seconds) - now())))) AS remaining
+                {_COUNTED}
             ), guard AS (
-                SELECT count, GREATEST(0, CEIL(EXTRACT(EPOCH FROM
-                    (window_start + make_interval(secs => window_seconds) - now())))) AS remaining
-                FROM {table}
-                WHERE scope = %s AND key_hash = %s
-                  AND window_start + make_interval(secs => window_seconds) > now()
+                {_open_count(table)}
             ), counted AS (
                 INSERT INTO {table} AS t (scope, key_hash, window_start, window_seconds, count)
                 SELECT %s, %s, now(), %s, 1
                 WHERE (SELECT count FROM first) <= %s AND COALESCE((SELECT count FROM guard), 0) < %s
-                ON CONFLICT (scope, key_hash) DO UPDATE SET
-                    count = CASE WHEN t.window_start + make_interval(secs => t.window_seconds) <= now()
-                                 THEN 1 ELSE t.count + 1 END,
-                    window_start = CASE WHEN t.window_start + make_interval(secs => t.window_seconds) <= now()
-                                        THEN now() ELSE t.window_start END,
-                    window_seconds = EXCLUDED.window_seconds
-                RETURNING count, GREATEST(0, CEIL(EXTRACT(EPOCH FROM
-                    (t.window_start + make_interval(secs => t.window_seconds) - now())))) AS remaining
+                {_COUNTED}
             )
             SELECT (SELECT count FROM first), (SELECT remaining FROM first),
                    (SELECT count FROM guard), (SELECT remaining FROM guard),
@@ -252,13 +237,7 @@ def peek(scope: str, key: str, limit: int, window_seconds: int) -> Decision:
     """The decision ``hit()`` would give for the attempts made so far, without counting one."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""
-            SELECT count, GREATEST(0, CEIL(EXTRACT(EPOCH FROM
-                (window_start + make_interval(secs => window_seconds) - now()))))
-            FROM {_table()}
-            WHERE scope = %s AND key_hash = %s
-              AND window_start + make_interval(secs => window_seconds) > now()
-            """,
+            _open_count(_table()),
             [scope, _digest(scope, key)],
         )
         row = cursor.fetchone()
