@@ -58,6 +58,7 @@ ROLE_TITLES = {
     Role.RADIO_OPERATOR: "Nhân viên Đài truyền thanh",
     Role.HEALTH_STAFF: "Nhân viên Trạm Y tế",
     Role.SCHOOL_STAFF: "Giáo viên",
+    Role.ECONOMY_OFFICER: "Công chức phụ trách kinh tế, OCOP",
     Role.PRODUCER: "Chủ thể OCOP",
     Role.TECH_TEAM: "Tổ công nghệ số cộng đồng",
     Role.COMMUNE_ADMIN: "Quản trị hệ thống xã",

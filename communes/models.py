@@ -21,6 +21,7 @@ class Role(models.TextChoices):
     RADIO_OPERATOR = "radio_operator", _("Radio operator")
     HEALTH_STAFF = "health_staff", _("Health staff")
     SCHOOL_STAFF = "school_staff", _("School staff")
+    ECONOMY_OFFICER = "economy_officer", _("Economy officer (OCOP)")  # cán bộ kinh tế, phụ trách OCOP
     PRODUCER = "producer", _("Producer")
     TECH_TEAM = "tech_team", _("Community tech team member")
     COMMUNE_ADMIN = "commune_admin", _("Commune administrator")

@@ -79,12 +79,13 @@ logger = logging.getLogger(__name__)
 # specialists sign with their personal certificates (receipts, forms 4 and 5, drafts) and write
 # the residents' registry (full-ID exports); the radio operator sends SMS campaigns and manages
 # loudspeaker clusters and their device tokens; health and school staff export the whole
-# residents' registry in one file; the commune administrator administers. Left out: producers
+# residents' registry in one file; the economy officer approves OCOP producers, products and
+# certificates; the commune administrator administers. Left out: producers
 # and the community tech team, who hold none of these actions.
 ROLES_NEEDING_SECOND_FACTOR = frozenset({
     Role.CHAIRMAN.value, Role.VICE_CHAIRMAN.value, Role.CLERK.value, Role.ONESTOP_OFFICER.value,
     Role.SPECIALIST.value, Role.RADIO_OPERATOR.value, Role.HEALTH_STAFF.value, Role.SCHOOL_STAFF.value,
-    Role.COMMUNE_ADMIN.value,
+    Role.ECONOMY_OFFICER.value, Role.COMMUNE_ADMIN.value,
 })
 DEFAULT_ROLES = tuple(sorted(ROLES_NEEDING_SECOND_FACTOR))
 PENDING_KEY = "xaso_2fa_pending"

@@ -112,6 +112,7 @@ TENANT_APPS = [
     "documents",
     "onestop",
     "broadcasting",
+    "ecommerce",
 ]
 if env_bool("XASO_TEST_PROBE_APP"):  # a throwaway tenant app for the provisioning tests
     TENANT_APPS.append("tests.provisioning.probe_app")

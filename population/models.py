@@ -31,15 +31,41 @@ class Village(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.THON)
     code = models.CharField(_("code"), max_length=20, blank=True)
+    # Where the village is (its centre, WGS 84), for the map of the commune's products.
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("-90")), MaxValueValidator(Decimal("90"))],
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("-180")), MaxValueValidator(Decimal("180"))],
+    )
     history = tenant_history()
 
     class Meta:
         verbose_name = _("village")
         verbose_name_plural = _("villages")
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(latitude__isnull=True, longitude__isnull=True)
+                | models.Q(latitude__isnull=False, longitude__isnull=False),
+                name="village_both_coordinates_or_neither",
+                violation_error_message=_("Enter both latitude and longitude, or neither."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(latitude__isnull=True)
+                | models.Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
+                name="village_coordinates_range",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValidationError({"longitude": _("Enter both latitude and longitude, or neither.")})
 
     def save(self, *args, **kwargs):
         self.name = clean_text(self.name)
