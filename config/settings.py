@@ -104,8 +104,10 @@ SHARED_APPS = [
     "axes",  # failed logins per account and per address (see communes.login_throttle)
     "jobs",
     "truststore",
+    "published",  # the public side of the outbox: rows communes publish for the national host
 ]
 TENANT_APPS = [
+    "outbox",  # before the apps that publish through it
     "population",
     "notifications",
     "signatures",
@@ -335,6 +337,10 @@ CELERY_BEAT_SCHEDULE = {
     "radio-playlists": {"task": "broadcasting.prepare_playlists", "schedule": crontab(minute="*/15")},
     # Devices' heartbeats are kept in Redis when they arrive and written into PostgreSQL here.
     "radio-heartbeats": {"task": "broadcasting.flush_heartbeats", "schedule": 30.0},
+    # The outbox: writers whose wake-up was lost are woken (one query on the public index).
+    "outbox-sweep": {"task": "outbox.sweep", "schedule": float(env("XASO_OUTBOX_SWEEP_SECONDS", "15"))},
+    # Every commune's figures of the previous and the current month are published (outbox.facts).
+    "outbox-facts": {"task": "outbox.refresh_facts", "schedule": crontab(minute=25)},
 }
 # Durable jobs: lease length and retry backoff (seconds). The lease is renewed every third of
 # its length while a job runs; a job whose worker died is taken over within lease + sweep
@@ -353,6 +359,16 @@ XASO_JOB_LOST_MESSAGE_SECONDS = float(env("XASO_JOB_LOST_MESSAGE_SECONDS", "10")
 XASO_JOB_BROKER_SCAN_LIMIT = int(env("XASO_JOB_BROKER_SCAN_LIMIT", "5000"))
 # Workers write their heartbeat (public schema) this often.
 XASO_WORKER_HEARTBEAT_SECONDS = float(env("XASO_WORKER_HEARTBEAT_SECONDS", "30"))
+# The outbox (outbox/writer.py): an undelivered entry older than the grace gets its writer woken by
+# the sweeper (not again within the rewake delay); a failed entry is retried after base × 2^(n-1)
+# seconds (at most an hour); a writer takes entries a batch at a time for at most run seconds, then
+# hands over; delivered entries are kept this many days.
+XASO_OUTBOX_GRACE_SECONDS = float(env("XASO_OUTBOX_GRACE_SECONDS", "30"))
+XASO_OUTBOX_REWAKE_SECONDS = float(env("XASO_OUTBOX_REWAKE_SECONDS", "60"))
+XASO_OUTBOX_BACKOFF_BASE = float(env("XASO_OUTBOX_BACKOFF_BASE", "5"))
+XASO_OUTBOX_BATCH = int(env("XASO_OUTBOX_BATCH", "100"))
+XASO_OUTBOX_RUN_SECONDS = float(env("XASO_OUTBOX_RUN_SECONDS", "20"))
+XASO_OUTBOX_KEEP_DAYS = float(env("XASO_OUTBOX_KEEP_DAYS", "7"))
 
 # Notification gateway (SMS and e-mail to households).
 XASO_SMS_BACKEND = env("XASO_SMS_BACKEND", "notifications.gateways.ConsoleGateway")

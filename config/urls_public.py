@@ -18,5 +18,6 @@ urlpatterns = [
     path("api/v1/communes/<commune_code:commune_code>/", include("config.api_tenant")),
     path("api/v1/", include("onestop.national_urls")),
     path("api/v1/", include("broadcasting.national_urls")),
+    path("api/v1/", include("published.urls")),
     *common_patterns("config.urls_public"),
 ]

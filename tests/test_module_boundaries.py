@@ -1,14 +1,19 @@
-"""The shared layers know no tenant app: communes, core, jobs, workcalendar and truststore import
-none of population, notifications, signatures, documents, onestop, broadcasting (not even inside
-a function). The apps plug in through ``communes.modules``."""
+"""The shared layers know no tenant app: the project's own shared apps (``settings.SHARED_APPS``
+that are folders of this repository: communes, core, jobs, workcalendar, truststore, published)
+import none of the tenant apps (``settings.TENANT_APPS``: the outbox, population, notifications,
+signatures, documents, onestop, broadcasting, ecommerce and every app added later), not even
+inside a function. The apps plug in through ``communes.modules`` and ``published.topics``."""
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
+from django.conf import settings
+
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ("communes", "core", "jobs", "workcalendar", "truststore")
-TENANT_APPS = {"population", "notifications", "signatures", "documents", "onestop", "broadcasting"}
+SHARED = tuple(app for app in settings.SHARED_APPS if "." not in app and (ROOT / app / "__init__.py").exists())
+TENANT_APPS = {app.split(".")[0] for app in settings.TENANT_APPS
+               if app not in settings.SHARED_APPS and not app.startswith("tests.")}
 
 
 def imported_modules(tree: ast.AST):
@@ -38,13 +43,19 @@ def test_shared_layers_import_no_tenant_app():
     assert boundary_breaches() == []
 
 
+def test_the_layers_come_from_the_settings():
+    assert {"communes", "core", "jobs", "workcalendar", "truststore", "published"} <= set(SHARED)
+    assert {"outbox", "population", "documents", "onestop", "broadcasting"} <= TENANT_APPS
+    assert not set(SHARED) & TENANT_APPS
+
+
 def test_the_scan_finds_an_import_hidden_in_a_function(tmp_path):
     (tmp_path / "communes").mkdir()
     (tmp_path / "communes" / "views.py").write_text(
         "def home(request):\n    from onestop.public_views import public_home\n    return public_home(request)\n")
     (tmp_path / "core").mkdir()
     (tmp_path / "core" / "x.py").write_text("import importlib\nimportlib.import_module('documents.models')\n")
-    for package in SHARED[2:]:
-        (tmp_path / package).mkdir()
+    for package in SHARED:
+        (tmp_path / package).mkdir(exist_ok=True)
     assert boundary_breaches(tmp_path) == [
         "communes/views.py:2 imports onestop.public_views", "core/x.py:2 imports documents.models"]
