@@ -13,6 +13,7 @@ urlpatterns = [
     path("signatures/", include("signatures.urls")),
     path("onestop/", include("onestop.urls")),
     path("radio/", include("broadcasting.urls")),
+    path("ocop/", include("ecommerce.urls")),
     path("", include("onestop.public_urls")),
     path("admin/", commune_admin.urls),
     path("api/v1/", include("config.api_tenant")),

@@ -5,3 +5,18 @@ from django.utils.translation import gettext_lazy as _
 class EcommerceConfig(AppConfig):
     name = "ecommerce"
     verbose_name = _("OCOP marketplace")
+
+    def ready(self):
+        from communes.modules import (
+            DemoStep, FactsSource, InboxSource, Module, register, register_demo, register_facts, register_inbox,
+        )
+        from ecommerce.permissions import MODULE_ROLES
+
+        register(Module(
+            key="ecommerce", title=_("OCOP marketplace"),
+            description=_("OCOP producers and products with their stars, lots and trace codes, orders paid by VietQR."),
+            url_name="ecommerce:home", roles=frozenset(MODULE_ROLES),
+        ))
+        register_inbox(InboxSource(module="ecommerce", lines="ecommerce.inbox.lines", roles=frozenset(MODULE_ROLES)))
+        register_demo(DemoStep(key="ecommerce", seed="ecommerce.demo.seed_demo", after=("population",)))
+        register_facts(FactsSource(module="ecommerce", facts="ecommerce.facts.for_period", title=_("OCOP marketplace")))

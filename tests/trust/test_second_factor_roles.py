@@ -21,6 +21,7 @@ def roles_with_powers() -> dict[str, set[str]]:
     A new action in any table counts here unless it is a read."""
     from broadcasting import permissions as broadcasting
     from documents import permissions as documents
+    from ecommerce import permissions as ecommerce
     from notifications import permissions as notifications
     from onestop import permissions as onestop
     from population import permissions as population
@@ -42,6 +43,8 @@ def roles_with_powers() -> dict[str, set[str]]:
     grant(notifications.SENDER_ROLES, "notifications:send campaign")
     grant(population.WRITE_ROLES, "population:write and export full IDs")
     grant(population.READ_ROLES | population.WRITE_ROLES, "population:export the registry")
+    for action in ecommerce.APPROVE_ACTIONS:  # producers write their own rows: not an approval
+        grant(ecommerce.ACTION_ROLES[action], f"ecommerce:{action}")
     return powers
 
 
