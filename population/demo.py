@@ -6,7 +6,9 @@ century and sex digit, year of birth). The data are invented; no real person is 
 from __future__ import annotations
 
 import datetime
+import math
 import random
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -111,10 +113,44 @@ def populate(commune, *, villages, households: int, seed: int) -> dict | None:
         return {"households": households, "residents": resident_count}
 
 
+# The approximate centre of each demo commune (WGS 84): its villages are placed around it, for
+# the map of the commune's products. Plausible positions, not surveyed ones.
+COMMUNE_CENTRES = {
+    "04630": (Decimal("21.7930"), Decimal("104.3050")),  # Tú Lệ, in the valley below the Khau Phạ pass
+    "14701": (Decimal("20.1310"), Decimal("105.9720")),  # Yên Hòa (Yên Mô)
+    "16144": (Decimal("19.9960"), Decimal("105.9690")),  # Nga An
+    "15316": (Decimal("20.0480"), Decimal("105.8210")),  # Hà Sơn
+    "16264": (Decimal("19.6210"), Decimal("105.5790")),  # Yên Thọ
+}
+
+
+def place_villages(commune) -> int:
+    """Give the commune's villages without coordinates a position around the commune's centre
+    (a ring, about 1–3 km out); villages that have one keep it. Returns how many were placed."""
+    centre = COMMUNE_CENTRES.get(commune.code)
+    if centre is None:
+        return 0
+    placed = 0
+    with tenant_context(commune), transaction.atomic():
+        villages = list(Village.objects.order_by("pk"))
+        for index, village in enumerate(villages):
+            if village.latitude is not None:
+                continue
+            angle = 2 * math.pi * index / max(len(villages), 1)
+            radius = Decimal("0.010") + Decimal("0.004") * (index % 4)
+            village.latitude = (centre[0] + radius * Decimal(str(round(math.sin(angle), 4)))).quantize(Decimal("0.000001"))
+            village.longitude = (centre[1] + radius * Decimal(str(round(math.cos(angle), 4)))).quantize(Decimal("0.000001"))
+            village.save(update_fields=["latitude", "longitude"])
+            placed += 1
+    return placed
+
+
 def seed_demo(context) -> None:
-    """The demo step (``communes.modules.DemoStep``): households and residents of each commune."""
+    """The demo step (``communes.modules.DemoStep``): households and residents of each commune,
+    and positions of its villages."""
     for spec, commune in context.communes:
         made = populate(commune, villages=spec.villages, households=context.households or spec.households,
                         seed=int(spec.code))
         if made:
             context.out(f"  {commune}: {made['households']} households, {made['residents']} residents")
+        place_villages(commune)

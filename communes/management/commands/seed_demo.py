@@ -21,11 +21,15 @@ class Command(BaseCommand):
                 f"  {spec.name:<10} officials: {spec.slug}.<role>  http://{spec.slug}.localhost:{port}/"
             )
         self.stdout.write("  roles: chairman, vice_chairman, clerk, onestop_officer, specialist, radio_operator,")
-        self.stdout.write("         health_staff, school_staff, producer, tech_team, commune_admin")
+        self.stdout.write("         health_staff, school_staff, economy_officer, producer, tech_team, commune_admin")
         self.stdout.write(f"  signing PIN of the demo certificates (demo CA, not for real use): {DEMO_PIN}")
         self.stdout.write("  every official except producers and the tech team, and the national admin, add an")
         self.stdout.write("  authenticator app (TOTP) at their first login: the page shows its QR code and secret")
         self.stdout.write("  a citizen (one-stop dossiers online, on every commune host): congdan")
+        self.stdout.write("  OCOP producers (their products, lots and orders, without the authenticator app):")
+        self.stdout.write(f"    tule.producer (Hợp tác xã Nông nghiệp Tú Lệ)   http://tule.localhost:{port}/ocop/")
+        self.stdout.write(f"    yenhoa.producer (HTX Dịch vụ nông nghiệp Yên Hòa)   http://yenhoa.localhost:{port}/ocop/")
+        self.stdout.write("  the economy officer approves them: tule.economy_officer, yenhoa.economy_officer")
         self.stdout.write(f"  province of Thanh Hóa (API): thanhhoa.staff  token {result['token']}")
         self.stdout.write(
             f"    curl -H 'Authorization: Token {result['token']}' http://localhost:{port}/api/v1/communes/"
