@@ -14,6 +14,7 @@ from django.test import Client
 
 from django.conf import settings
 
+from tests.browser import browser  # noqa: F401  (Chromium for the browser tests, one per test process)
 from tests.celery_worker import (  # noqa: F401  (fixtures of the durable-job tests, registered once)
     celery_broker, celery_worker, gateway, gateway_server, live_db, tule_live, worker, worker_env,
 )

@@ -12,7 +12,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from communes.models import Commune, Membership, Role, User
-from tests.browser import browser, live_server, require_chromium  # noqa: F401  (browser: a fixture)
+from tests.browser import live_server, require_chromium
 
 # Also tells pytest-django that this module needs the test database.
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from communes.models import Commune, Membership, Role, User
-from tests.browser import browser, live_server, require_chromium  # noqa: F401  (browser: a fixture)
+from tests.browser import live_server, require_chromium
 
 pytestmark = pytest.mark.django_db
 

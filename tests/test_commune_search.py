@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from communes import search
-from tests.browser import browser, live_server, require_chromium  # noqa: F401  (browser: a fixture)
+from tests.browser import live_server, require_chromium
 
 NATIONAL = "localhost"
 

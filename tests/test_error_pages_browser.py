@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from tests.browser import browser, live_server, require_chromium  # noqa: F401  (browser: a fixture)
+from tests.browser import live_server, require_chromium
 
 pytestmark = pytest.mark.django_db
 

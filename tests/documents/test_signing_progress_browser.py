@@ -18,7 +18,7 @@ from django.db import connection
 from django.test import override_settings
 from django_tenants.utils import schema_context, tenant_context
 
-from tests.browser import browser, live_server, require_chromium  # noqa: F401  (browser: a fixture)
+from tests.browser import live_server, require_chromium
 from tests.celery_worker import WorkerProcess, queue_of_its_own
 from tests.conftest import host_client
 

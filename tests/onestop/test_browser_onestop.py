@@ -16,7 +16,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from communes.models import Commune, User
-from tests.browser import browser, live_server, require_chromium  # noqa: F401  (browser: a fixture)
+from tests.browser import live_server, require_chromium
 from onestop import deadlines, services
 from onestop.models import Dossier, DossierCounter, DossierEvent, DossierState, EventKind, Procedure, StepKind
 from tests.onestop.conftest import make_png
