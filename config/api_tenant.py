@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("signatures.api_urls")),
     path("", include("onestop.api_urls")),
     path("", include("broadcasting.api_urls")),
+    path("", include("ecommerce.api_urls")),
 ]

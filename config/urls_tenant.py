@@ -15,6 +15,7 @@ urlpatterns = [
     path("radio/", include("broadcasting.urls")),
     path("ocop/", include("ecommerce.urls")),
     path("", include("onestop.public_urls")),
+    path("", include("ecommerce.public_urls")),
     path("admin/", commune_admin.urls),
     path("api/v1/", include("config.api_tenant")),
     *common_patterns("config.urls_tenant"),
