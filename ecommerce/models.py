@@ -17,6 +17,7 @@ own rows; users (public schema) are kept as foreign keys without a database cons
 * ``ProductPhoto``: the stored sizes of a photo.
 * ``Lot``, ``TraceCode``, ``TraceEvent``, ``TraceScanDay``: production lots, the short public
   codes printed on stamps, the chain of events of a lot, and how often a code was scanned.
+* ``StampSheetJob``: a stamp sheet of a long printed series, rendered by a worker (a durable job).
 * ``Order`` with its ``OrderLine``s, ``OrderEvent``s and ``OrderPayment``s, and the bank's
   ``BankNotification``s.
 """
@@ -37,6 +38,8 @@ from django.utils.translation import gettext_lazy as _
 from core.history import tenant_history
 from core.text import clean_text, fold
 from ecommerce import validators
+from jobs.models import Job
+from jobs.registry import register as register_job
 
 # The alphabet of the short public codes (trace codes, order codes): no 0/O, 1/I/L, 5/S, 2/Z
 # or 8/B that a buyer could misread on a small printed stamp.
@@ -813,3 +816,41 @@ class BankNotification(models.Model):
 
     def __str__(self) -> str:
         return self.transaction_id
+
+
+# --- stamp sheets of long series (durable jobs) ------------------------------------------------
+
+@register_job
+class StampSheetJob(Job):
+    """A stamp sheet of a lot rendered by a worker (``ecommerce.stamps``), for a series too long
+    to make while the producer waits: copies of the lot's code, or its items ``serial_from``–
+    ``serial_to``. The row is the truth: the producer's page shows its progress, then the PDF
+    (``file``, written once under the commune's prefix)."""
+
+    lot = models.ForeignKey(Lot, verbose_name=_("lot"), on_delete=models.CASCADE, related_name="stamp_jobs")
+    copies = models.PositiveIntegerField(_("copies of the lot's code"), default=0)
+    serial_from = models.PositiveIntegerField(_("from item number"), null=True, blank=True)
+    serial_to = models.PositiveIntegerField(_("to item number"), null=True, blank=True)
+    requested_by = _user_fk(_("requested by"))
+    file = models.CharField(_("file"), max_length=300, blank=True)
+    stamps = models.PositiveIntegerField(_("stamps"), default=0)
+    pages = models.PositiveIntegerField(_("pages"), default=0)
+
+    class Meta(Job.Meta):
+        verbose_name = _("stamp sheet to print")
+        verbose_name_plural = _("stamp sheets to print")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(serial_from__isnull=True) & Q(serial_to__isnull=True) & Q(copies__gt=0))
+                | (Q(serial_from__isnull=False) & Q(serial_to__gte=F("serial_from")) & Q(copies=0)),
+                name="stampsheetjob_selection",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lot_id}: {self.serial_from or ''}–{self.serial_to or self.copies}"
+
+    def run(self, ctx):
+        from ecommerce.stamps import run_job
+
+        return run_job(self, ctx)

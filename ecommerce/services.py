@@ -14,7 +14,8 @@ key) and, for orders, an ``OrderEvent`` that the buyer and the producer see.
   ``approve_version`` (the version becomes the live one: an approved product's change waits for
   approval while the listing shows the previous version), ``reject_version``, ``set_stock``,
   ``hide_product``, ``show_product``; ``add_certificate``.
-* Traceability: ``create_lot`` (with its trace codes), ``add_trace_event``, ``count_scan``.
+* Traceability: ``create_lot`` (with its trace codes), ``issue_item_codes`` (a printed series
+  added to a lot), ``add_trace_event``, ``count_scan``; ``set_stocks`` (a stock file, all or none).
 * Orders: ``place_order`` (idempotent by its submission key), ``confirm_order`` (reserves the
   stock with one conditional UPDATE per line, so that it never goes below zero whatever the
   concurrency), ``mark_paid`` (the amount must be the total; a bank transaction counts once),
@@ -679,6 +680,46 @@ def count_scan(code: TraceCode, day: datetime.date | None = None) -> None:
             "ON CONFLICT (code_id, day) DO UPDATE SET count = " + table + ".count + 1",
             [code.pk, day],
         )
+
+
+@transaction.atomic
+def issue_item_codes(user, lot: Lot, count) -> list[TraceCode]:
+    """``count`` more codes for a printed series of ``lot``, one per item, numbered after the
+    lot's last item (a lot holds at most ``MAX_ITEM_CODES`` item codes). The lot's row is locked
+    while the numbers are drawn, so two series issued at once never share a number."""
+    producer = Product.objects.select_related("producer").get(pk=lot.product_id).producer
+    _check_writable(user, producer)
+    permissions.require(user, "lot.write", producer.pk)
+    lot = _locked(Lot, lot.pk)
+    count = _int(count, "count", minimum=1, maximum=MAX_ITEM_CODES,
+                 message=_("The number of stamps is a whole number from 1 to 5.000."))
+    numbered = lot.codes.filter(serial__isnull=False)
+    issued, last = numbered.count(), numbered.order_by("-serial").values_list("serial", flat=True).first() or 0
+    if issued + count > MAX_ITEM_CODES:
+        raise _error(_("A lot has at most %(max)s item codes: %(left)s more can be issued.") % {
+            "max": "5.000", "left": f"{MAX_ITEM_CODES - issued:,}".replace(",", ".")}, code="too_many", field="count")
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                created = TraceCode.objects.bulk_create([
+                    TraceCode(lot=lot, code=code, serial=serial)
+                    for serial, code in enumerate(_new_codes(count), start=last + 1)])
+            break
+        except IntegrityError:  # a code drawn at the same moment by another lot: draw again
+            if attempt == 2:
+                raise
+    return created
+
+
+@transaction.atomic
+def set_stocks(user, changes) -> list[Product]:
+    """Set the stock of several products at once (a producer's stock file): every change is
+    checked as ``set_stock`` checks one, and either all are written or none (one refusal
+    undoes the others)."""
+    updated = []
+    for product, stock in changes:
+        updated.append(set_stock(user, product, stock))
+    return updated
 
 
 # --- orders ------------------------------------------------------------------------------------
