@@ -69,7 +69,7 @@ def test_officials_who_do_not_sign_log_in_as_before(db, tule, make_user, client)
 
 def test_which_roles_need_it(db, tule, make_user, settings):
     needing = {"chairman", "vice_chairman", "clerk", "onestop_officer", "specialist", "radio_operator",
-               "health_staff", "school_staff", "commune_admin"}
+               "health_staff", "school_staff", "economy_officer", "commune_admin"}
     for role in Role:
         user = make_user(f"u_{role.value}", roles={tule: [role]})
         assert sf.requires_second_factor(user) == (role.value in needing), role
