@@ -145,10 +145,10 @@ def public_state(topic: str, commune: Commune) -> dict[str, str | None]:
         .values_list("key", "version", "digest", "withdrawn")
     }
     waiting = (Entry.objects.filter(topic=topic, delivered_at__isnull=True).order_by("key", "-id")
-               .distinct("key").values_list("key", "id", "digest", "payload__isnull"))
-    for key, entry_id, digest, withdrawn in waiting:
+               .distinct("key").values_list("key", "id", "digest"))
+    for key, entry_id, digest in waiting:  # a withdrawal has no digest
         if key not in state or state[key][0] < entry_id:
-            state[key] = (entry_id, None if withdrawn else digest)
+            state[key] = (entry_id, digest or None)
     return {key: digest for key, (_version, digest) in state.items()}
 
 

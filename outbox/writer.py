@@ -106,12 +106,13 @@ def deliver(schema_name: str, *, wait: bool = False, budget_seconds: float | Non
         return dict(counts)
     commune_id, code = commune
     budget = _setting("XASO_OUTBOX_RUN_SECONDS", 20.0) if budget_seconds is None else budget_seconds
-    deadline = time.monotonic() + budget
+    deadline = None
     try:
         while True:
             if not _lock(commune_id, wait):
                 counts["busy"] = 1
                 break
+            deadline = deadline or time.monotonic() + budget  # the time counts from the first lock
             try:
                 with schema_context(schema_name):
                     finished = _run(schema_name, commune_id, code, counts, deadline)

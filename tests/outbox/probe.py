@@ -14,7 +14,7 @@ TOPIC = "test.probe"
 CALLS: list[tuple[str, str, int, float, float]] = []  # (thread, key, version, start, end)
 FAIL: set[str] = set()
 SNAPSHOT: list[tuple[str, dict]] = []
-state = {"delay": 0.0}
+state = {"delay": 0.0, "on_apply": None}
 _lock = threading.Lock()
 
 
@@ -24,12 +24,15 @@ def reset() -> None:
     FAIL.clear()
     SNAPSHOT.clear()
     state["delay"] = 0.0
+    state["on_apply"] = None
 
 
 def apply(delivery) -> None:
     start = time.monotonic()
     if state["delay"]:
         time.sleep(state["delay"])
+    if state["on_apply"] is not None:
+        state["on_apply"](delivery)
     if delivery.key in FAIL:
         raise RuntimeError(f"the probe refuses {delivery.key}")
     rows.apply(MonthlyFacts, delivery, lambda payload: {
