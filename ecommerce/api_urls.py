@@ -8,4 +8,12 @@ router = SimpleRouter()
 urlpatterns = [
 ]
 
+# Orders and their payments (ecommerce/api/orders.py).
+from ecommerce.api import orders as order_api  # noqa: E402
+
+router.register("ocop/orders", order_api.OrderViewSet, basename="ocop-order")
+urlpatterns += [
+    path("ocop/bank-notifications/", order_api.BankNotificationView.as_view(), name="ocop-bank-notifications"),
+]
+
 urlpatterns += router.urls

@@ -2,7 +2,8 @@
 
 * the economy officer: producers and product versions waiting for approval, certificates that
   end within 30 days (due soon) and within 90 days;
-* a producer's members: their orders to confirm and their paid orders to ship.
+* a producer's members: their orders to confirm and their paid orders to ship (each line opens
+  the order list of ``ecommerce.order_views`` filtered by that state).
 
 Each person's lines are counted together, one query per table; a line opens the overview page
 at the list of exactly those items (``#<key>``).
@@ -53,11 +54,12 @@ def producer_lines(user) -> list[InboxLine]:
     counts = tally(Order.objects.filter(producer_id__in=mine), {
         "to_confirm": Q(state=OrderState.PLACED), "to_ship": Q(state=OrderState.PAID),
     })
+    orders = reverse("ecommerce:orders")  # the producer's order list, filtered by state
     return [
         InboxLine("ecommerce.orders_to_confirm", str(_("Orders to confirm")), counts["to_confirm"][0],
-                  _url("orders-to-confirm"), Severity.DUE_SOON),
+                  f"{orders}?state={OrderState.PLACED}", Severity.DUE_SOON),
         InboxLine("ecommerce.orders_to_ship", str(_("Paid orders to ship")), counts["to_ship"][0],
-                  _url("orders-to-ship"), Severity.DUE_SOON),
+                  f"{orders}?state={OrderState.PAID}", Severity.DUE_SOON),
     ]
 
 

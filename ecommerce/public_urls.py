@@ -6,3 +6,16 @@ app_name = "ocop"
 
 urlpatterns = [
 ]
+
+# Orders of buyers (ecommerce/buyer_views.py).
+from ecommerce import buyer_views  # noqa: E402
+
+urlpatterns += [
+    path("dat-hang/<slug:slug>/", buyer_views.order_new, name="order_new"),
+    path("don-hang/", buyer_views.order_lookup, name="order_lookup"),
+    path("don-hang/cua-toi/", buyer_views.my_orders, name="my_orders"),
+    path("don-hang/<str:code>/", buyer_views.order_page, name="order"),
+    path("don-hang/<str:code>/da-dat/", buyer_views.order_placed, name="order_placed"),
+    path("don-hang/<str:code>/huy/", buyer_views.order_cancel, name="order_cancel"),
+    path("don-hang/<str:code>/vietqr.png", buyer_views.order_vietqr, name="order_vietqr"),
+]

@@ -729,6 +729,17 @@ def _order_event(order: Order, kind: str, user, *, note: str = "", public: bool 
                                      actor_name=(name or user_name(user))[:200], note=note[:MAX_TEXT], public=public)
 
 
+def _tell(order: Order, event: OrderEvent, user=None, **context) -> None:
+    """The messages of a state change (``ecommerce.notify``: SMS and e-mail jobs), written in the
+    change's transaction; the event keeps the buyer's job."""
+    from ecommerce import notify
+
+    jobs = notify.order_changed(order, event.kind, user=user, **context)
+    if jobs:
+        event.notification_id = jobs[0].pk
+        event.save(update_fields=["notification_id"])
+
+
 def _order_lines(lines) -> list[tuple[Product, int]]:
     """[(product, quantity)] from [(product or id, quantity)] or [{"product", "quantity"}], merged per
     product; each product listed, of one producer, within its minimum order and the stock."""
@@ -828,7 +839,7 @@ def place_order(*, lines, buyer_name: str, buyer_phone: str, delivery_address: s
                           amount=product.live_version.price * quantity)
                 for product, quantity in chosen
             ])
-            _order_event(order, OrderEventKind.PLACED, buyer, name=name)
+            _tell(order, _order_event(order, OrderEventKind.PLACED, buyer, name=name), buyer)
     except IntegrityError:
         existing = _repeated_order(token, buyer, buyer_phone) if token else None
         if existing is None:
@@ -873,7 +884,7 @@ def confirm_order(user, order: Order) -> Order:
                 code="not_enough_stock")
     order.state, order.confirmed_at, order.stock_reserved = OrderState.CONFIRMED, now(), True
     _save(order, user, "confirmed")
-    _order_event(order, OrderEventKind.CONFIRMED, user)
+    _tell(order, _order_event(order, OrderEventKind.CONFIRMED, user), user)
     return order
 
 
@@ -911,8 +922,8 @@ def mark_paid(user, order: Order, *, amount, transaction_id: str | None = None, 
                                 recorded_by=_actor(user))
     order.state, order.paid_at = OrderState.PAID, paid_at
     _save(order, user, f"paid ({source})")
-    _order_event(order, OrderEventKind.PAID, user,
-                 note=_("Bank notification") if source == PaymentSource.BANK else "")
+    _tell(order, _order_event(order, OrderEventKind.PAID, user,
+                              note=_("Bank notification") if source == PaymentSource.BANK else ""), user)
     return order
 
 
@@ -925,7 +936,7 @@ def ship_order(user, order: Order, shipping_note: str = "") -> Order:
     order.state, order.shipped_at = OrderState.SHIPPED, now()
     order.shipping_note = _text(shipping_note, "shipping_note")
     _save(order, user, "shipped")
-    _order_event(order, OrderEventKind.SHIPPED, user, note=order.shipping_note)
+    _tell(order, _order_event(order, OrderEventKind.SHIPPED, user, note=order.shipping_note), user)
     return order
 
 
@@ -939,7 +950,7 @@ def deliver_order(user, order: Order) -> Order:
         raise _wrong_state(order.get_state_display())
     order.state, order.delivered_at = OrderState.DELIVERED, now()
     _save(order, user, "delivered")
-    _order_event(order, OrderEventKind.DELIVERED, user)
+    _tell(order, _order_event(order, OrderEventKind.DELIVERED, user), user)
     return order
 
 
@@ -948,15 +959,20 @@ PRODUCER_CANCELLABLE = (OrderState.PLACED, OrderState.CONFIRMED, OrderState.PAID
 
 
 @transaction.atomic
-def cancel_order(user, order: Order, reason: str) -> Order:
+def cancel_order(user, order: Order, reason: str, *, guest_checked: bool = False) -> Order:
     """Cancel with a reason: the buyer before paying, the producer until shipping (a paid order is
-    refunded by the producer). A reserved stock goes back; the order keeps its history."""
+    refunded by the producer). A reserved stock goes back; the order keeps its history.
+
+    ``guest_checked``: the caller checked that the person is the guest buyer of an order placed
+    without an account (the order was placed in their browser's session, or they gave its code
+    with the last four digits of its phone); it counts for a guest's order only."""
     reason = _text(reason, "reason", required=True, max_length=MAX_REASON, message=_("Give the reason for cancelling."))
-    buyer = permissions.is_buyer(user, order)
+    buyer = permissions.is_buyer(user, order) or (guest_checked and order.buyer_id is None)
     if not buyer:
         _check_order_action(user, order)
     order = _locked(Order, order.pk)
-    allowed = PRODUCER_CANCELLABLE if permissions.can(user, "order.manage", order.producer_id) else BUYER_CANCELLABLE
+    by_producer = permissions.can(user, "order.manage", order.producer_id)
+    allowed = PRODUCER_CANCELLABLE if by_producer else BUYER_CANCELLABLE
     if order.state not in allowed:
         raise _wrong_state(order.get_state_display())
     if order.stock_reserved:
@@ -965,5 +981,7 @@ def cancel_order(user, order: Order, reason: str) -> Order:
     order.state, order.cancelled_at, order.stock_reserved = OrderState.CANCELLED, now(), False
     order.cancel_reason, order.cancelled_by = reason, _actor(user)
     _save(order, user, "cancelled")
-    _order_event(order, OrderEventKind.CANCELLED, user, note=reason)
+    _tell(order, _order_event(order, OrderEventKind.CANCELLED, user, note=reason,
+                              name="" if by_producer or user_name(user) else order.buyer_name),
+          user, by_buyer=not by_producer)
     return order

@@ -5,12 +5,11 @@ to ``/api/v1/onestop/bank-notifications/`` of the commune's host, signed with HM
 the raw body under **that commune's** secret; the hex digest travels in the ``X-Xaso-Signature``
 header. Without a configured installation secret every notification is refused.
 
-Each commune has its own secret, derived from the installation's ``XASO_BANK_WEBHOOK_SECRET``:
-``HMAC-SHA256(XASO_BANK_WEBHOOK_SECRET, "xaso.bank-notifications:" + commune code)`` in hex
+Each commune has its own secret, derived from the installation's ``XASO_BANK_WEBHOOK_SECRET``
+under this app's label (``core.bank_notifications``, which also checks the signature and the
+body): ``HMAC-SHA256(XASO_BANK_WEBHOOK_SECRET, "xaso.bank-notifications:" + commune code)`` in hex
 (``commune_secret``; ``python manage.py bank_webhook_secret <commune code>`` prints it for the
-bank). Derived rather than stored: nothing to keep or back up per commune, and the bank of one
-commune holds nothing that signs for another. Changing the installation secret changes every
-commune's secret (each bank is then given its new one).
+bank). The marketplace's order payments use another label, so this secret pays no order.
 
 The notification names the commune it is for: ``commune`` (the 5-digit official code) or, when
 that is absent, ``account`` equal to the commune's bank account. One that names another commune
@@ -25,29 +24,24 @@ no payment is recorded.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import re
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Func, Value
 from django.db.models.lookups import Contains
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from communes.permissions import current_commune
-from core.parsers import JSONLimitError
-from core.parsers import loads as json_loads
+from core import bank_notifications as signed
 from onestop.models import BankNotification, Dossier, PaymentMethod
 
 logger = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "X-Xaso-Signature"
-MAX_BODY_BYTES = 16 * 1024
+SIGNATURE_HEADER = signed.SIGNATURE_HEADER
+MAX_BODY_BYTES = signed.MAX_BODY_BYTES
+SECRET_LABEL = "xaso.bank-notifications"
 MIN_CODE_CHARS = 6
 
 RECORDED = "recorded"
@@ -59,30 +53,18 @@ NOT_PAYABLE = "not_payable"
 
 def commune_secret(commune) -> str:
     """The secret the bank of ``commune`` signs with (empty when the installation has none)."""
-    master = settings.XASO_BANK_WEBHOOK_SECRET or ""
-    if not master or commune is None:
-        return ""
-    return hmac.new(master.encode("utf-8"), f"xaso.bank-notifications:{commune.code}".encode(), hashlib.sha256).hexdigest()
+    return signed.derived_secret(SECRET_LABEL, commune)
 
 
-def sign(raw_body: bytes, secret: str) -> str:
-    """The hex HMAC-SHA256 of ``raw_body`` under ``secret`` (what the bank sends in
-    ``X-Xaso-Signature``)."""
-    return hmac.new(str(secret).encode("utf-8"), raw_body, hashlib.sha256).hexdigest()
+sign = signed.sign  # the hex HMAC-SHA256 of a body under a secret (X-Xaso-Signature)
 
 
 def signature_ok(raw_body: bytes, signature_header: str | None, commune=None) -> bool:
-    secret = commune_secret(commune if commune is not None else current_commune())
-    if not secret or not signature_header:
-        return False
-    given = str(signature_header).strip().lower()
-    if given.startswith("sha256="):
-        given = given[7:]
-    return hmac.compare_digest(sign(raw_body, secret), given)
+    return signed.signature_matches(raw_body, signature_header,
+                                    commune_secret(commune if commune is not None else current_commune()))
 
 
-def _error(status: int, code: str, detail: str, fields: dict | None = None) -> tuple[int, dict]:
-    return status, {"code": code, "detail": detail, "fields": fields or {}}
+_error = signed.error
 
 
 def _flat(text: str) -> str:
@@ -111,50 +93,7 @@ def find_dossier(purpose: str) -> Dossier | None:
     return matches[0] if len(matches) == 1 else None
 
 
-def _parse(raw_body: bytes) -> tuple[dict | None, tuple[int, dict] | None]:
-    try:
-        data = json_loads(raw_body.decode("utf-8"))
-    except JSONLimitError as exc:
-        return None, _error(400, exc.code, exc.message)
-    except (UnicodeDecodeError, ValueError):
-        return None, _error(400, "invalid", _("The notification is not valid JSON."))
-    if not isinstance(data, dict):
-        return None, _error(400, "invalid", _("The notification is not valid JSON."))
-    fields: dict[str, str] = {}
-    transaction_id = data.get("transaction_id")
-    if not isinstance(transaction_id, (str, int)) or isinstance(transaction_id, bool) or not str(transaction_id).strip() \
-            or len(str(transaction_id)) > 100:
-        fields["transaction_id"] = _("The transaction id is missing or too long.")
-    amount = data.get("amount")
-    if isinstance(amount, str) and amount.strip().isdigit():
-        amount = int(amount.strip())
-    if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount < 10**12:
-        fields["amount"] = _("The amount must be a whole number of đồng above zero.")
-    purpose = data.get("purpose")
-    if not isinstance(purpose, str) or len(purpose) > 500:
-        fields["purpose"] = _("The purpose of the transfer is missing.")
-    account = data.get("account", "")
-    if not isinstance(account, (str, int)) or isinstance(account, bool) or len(str(account)) > 40:
-        fields["account"] = _("The account number is not valid.")
-    commune_code = data.get("commune", "")
-    if not isinstance(commune_code, (str, int)) or isinstance(commune_code, bool) or len(str(commune_code)) > 10:
-        fields["commune"] = _("The commune code is not valid.")
-    paid_at = data.get("paid_at")
-    moment = None
-    if paid_at not in (None, ""):
-        moment = parse_datetime(str(paid_at)) if isinstance(paid_at, str) else None
-        if moment is None:
-            fields["paid_at"] = _("The time of payment is not an ISO 8601 date and time.")
-        elif timezone.is_naive(moment):
-            from workcalendar.services import TZ
-
-            moment = moment.replace(tzinfo=TZ)
-    if fields:
-        return None, _error(400, "invalid", next(iter(fields.values())), fields)
-    return {
-        "transaction_id": str(transaction_id).strip(), "amount": amount, "purpose": purpose,
-        "account": str(account or "").strip(), "paid_at": moment, "commune": str(commune_code or "").strip(),
-    }, None
+_parse = signed.parse
 
 
 def names_commune(data: dict, commune) -> bool:
