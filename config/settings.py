@@ -341,6 +341,8 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "outbox.sweep", "schedule": float(env("XASO_OUTBOX_SWEEP_SECONDS", "15"))},
     # Every commune's figures of the previous and the current month are published (outbox.facts).
     "outbox-facts": {"task": "outbox.refresh_facts", "schedule": crontab(minute=25)},
+    # OCOP certificates ending within 90 and 30 days: their producers and economy officers are told once.
+    "ocop-certificate-warnings": {"task": "ecommerce.warn_certificates", "schedule": crontab(hour=7, minute=30)},
 }
 # Durable jobs: lease length and retry backoff (seconds). The lease is renewed every third of
 # its length while a job runs; a job whose worker died is taken over within lease + sweep
@@ -586,3 +588,10 @@ XASO_RADIO_UPLOAD_MAX_SECONDS = int(env("XASO_RADIO_UPLOAD_MAX_SECONDS", "1800")
 XASO_RADIO_UPLOAD_INLINE_SECONDS = int(env("XASO_RADIO_UPLOAD_INLINE_SECONDS", "300"))
 # An emergency broadcast interrupts for at least this long (or its audio × repeats, if longer).
 XASO_RADIO_EMERGENCY_MINUTES = int(env("XASO_RADIO_EMERGENCY_MINUTES", "30"))
+
+# --- OCOP marketplace: producers' photos and certificate warnings (ecommerce) --------------------
+# A product photo: at most this many bytes and pixels (the pixels are read from the header before
+# decoding, against decompression bombs), at most this many photos per product.
+XASO_OCOP_PHOTO_MAX_BYTES = int(env("XASO_OCOP_PHOTO_MAX_BYTES", str(8 * 1024 * 1024)))
+XASO_OCOP_PHOTO_MAX_PIXELS = int(env("XASO_OCOP_PHOTO_MAX_PIXELS", "50000000"))
+XASO_OCOP_PHOTOS_PER_PRODUCT = int(env("XASO_OCOP_PHOTOS_PER_PRODUCT", "10"))

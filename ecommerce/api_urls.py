@@ -16,4 +16,13 @@ urlpatterns += [
     path("ocop/bank-notifications/", order_api.BankNotificationView.as_view(), name="ocop-bank-notifications"),
 ]
 
+# Producers, products, versions, certificates and photos (ecommerce/api/products.py).
+from ecommerce.api import products as product_api  # noqa: E402
+
+router.register("ocop/producers", product_api.ProducerViewSet, basename="ocop-producer")
+router.register("ocop/products", product_api.ProductViewSet, basename="ocop-product")
+router.register("ocop/versions", product_api.VersionViewSet, basename="ocop-version")
+router.register("ocop/photos", product_api.PhotoViewSet, basename="ocop-photo")
+router.register("ocop/certificates", product_api.CertificateViewSet, basename="ocop-certificate")
+
 urlpatterns += router.urls

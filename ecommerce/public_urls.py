@@ -19,3 +19,10 @@ urlpatterns += [
     path("don-hang/<str:code>/huy/", buyer_views.order_cancel, name="order_cancel"),
     path("don-hang/<str:code>/vietqr.png", buyer_views.order_vietqr, name="order_vietqr"),
 ]
+
+# Product photos, each stored size a file that never changes (ecommerce/photos.py).
+from ecommerce import photos  # noqa: E402
+
+urlpatterns += [
+    path("anh-san-pham/<int:pk>/<str:name>", photos.serve, name="photo"),
+]

@@ -342,6 +342,149 @@ def add_member(user, producer: Producer, member) -> ProducerMember:
     return row
 
 
+# --- producers registered from the producers' pages --------------------------------------------
+# A logged-in person without a role (a citizen's account) asks to register a producer: the
+# producer waits, the person is its member (without the producer role, they can read their
+# request but act on nothing), and the economy officer's approval gives them the producer role
+# in the commune (``approve_registration``); a refusal is a suspension with its reason.
+
+MAX_OPEN_REQUESTS = 3  # producers a person without a role may have waiting at once
+
+
+def _requester_of(user, producer: Producer) -> bool:
+    return bool(getattr(user, "pk", None)) and producer.status == ProducerStatus.PENDING and \
+        ProducerMember.objects.filter(producer=producer, user_id=user.pk).exists()
+
+
+@transaction.atomic
+def request_producer(user, **data) -> Producer:
+    """A logged-in person asks to register a producer (``register_producer`` for a role that
+    registers; see the section's text for anyone else)."""
+    from django.core.exceptions import PermissionDenied
+
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "pk", None):
+        raise PermissionDenied
+    if permissions.can(user, "producer.register"):
+        return register_producer(user, **data)
+    unknown = set(data) - set(PRODUCER_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown fields: {sorted(unknown)}")
+    data = {key: value for key, value in data.items() if key not in ("household", "resident")}
+    waiting = ProducerMember.objects.filter(user_id=user.pk, producer__status=ProducerStatus.PENDING).count()
+    if waiting >= MAX_OPEN_REQUESTS:
+        raise _error(_("You already have %(count)d registrations waiting for the commune's approval.") % {
+            "count": waiting}, code="too_many")
+    values = _producer_values(data)
+    producer = Producer(**values, status=ProducerStatus.PENDING, registered_by=_actor(user))
+    producer.slug = _unique_slug(Producer, producer.name)
+    _full_clean(producer, exclude=["slug"])
+    try:
+        with transaction.atomic():
+            _save(producer, user, "requested")
+    except IntegrityError:
+        raise _error(_("Another producer already has this tax code."), code="duplicate", field="tax_code") from None
+    ProducerMember.objects.create(producer=producer, user_id=user.pk, added_by=_actor(user))
+    permissions.forget(user)
+    return producer
+
+
+def may_edit_producer(user, producer: Producer) -> bool:
+    """The producer's member or the economy officer; the person who asked, while it waits."""
+    return permissions.can(user, "producer.edit", producer) or _requester_of(user, producer)
+
+
+@transaction.atomic
+def edit_producer(user, producer: Producer, **data) -> Producer:
+    """``update_producer``, and for the person who asked (without the producer role) the
+    correction of their waiting request."""
+    from django.core.exceptions import PermissionDenied
+
+    if permissions.can(user, "producer.edit", producer):
+        return update_producer(user, producer, **data)
+    producer = _locked(Producer, producer.pk)
+    if not _requester_of(user, producer):
+        raise PermissionDenied
+    unknown = set(data) - set(PRODUCER_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown fields: {sorted(unknown)}")
+    data = {key: value for key, value in data.items() if key not in ("household", "resident")}
+    for field, value in _producer_values(data, producer).items():
+        setattr(producer, field, value)
+    _full_clean(producer)
+    try:
+        with transaction.atomic():
+            _save(producer, user, "request corrected")
+    except IntegrityError:
+        raise _error(_("Another producer already has this tax code."), code="duplicate", field="tax_code") from None
+    return producer
+
+
+def _grant_producer_role(user, producer: Producer) -> tuple[list[int], list[int]]:
+    """Give the producer role in the commune to the producer's members who lack it: only to
+    people of this commune alone (a person who is also an official or member elsewhere, a
+    supervising unit's staff or an operator is left to the installation's operators), never to
+    the approving officer, never reviving a role the commune's administrator switched off.
+    Returns (granted, left) user ids."""
+    import logging
+
+    from communes.models import Membership, Role
+    from communes.permissions import current_commune
+    from core.admin_site import users_of_commune_only
+
+    commune = current_commune()
+    member_ids = set(ProducerMember.objects.filter(producer=producer).values_list("user_id", flat=True))
+    if commune is None or not member_ids:
+        return [], sorted(member_ids)
+    existing = dict(Membership.objects.filter(commune=commune, role=Role.PRODUCER, user_id__in=member_ids)
+                    .values_list("user_id", "is_active"))
+    own = set(users_of_commune_only(commune).filter(pk__in=member_ids).values_list("pk", flat=True))
+    granted, left = [], []
+    for member_id in sorted(member_ids):
+        if existing.get(member_id):
+            continue
+        if member_id in existing or member_id == getattr(user, "pk", None) or member_id not in own:
+            left.append(member_id)
+            continue
+        Membership.objects.create(user_id=member_id, commune=commune, role=Role.PRODUCER,
+                                  job_title=producer.name[:200])
+        logging.getLogger(__name__).warning(
+            "role grant: user %s granted producer of user %s in %s (approval of producer %s)",
+            getattr(user, "pk", None), member_id, commune.pk, producer.pk)
+        granted.append(member_id)
+    return granted, left
+
+
+@transaction.atomic
+def approve_registration(user, producer: Producer) -> tuple[Producer, list[int], list[int]]:
+    """Approve a waiting producer (``approve_producer``) and give its members the producer role
+    (``_grant_producer_role``). Returns (producer, granted, left) with the members' user ids."""
+    producer = approve_producer(user, producer)
+    granted, left = _grant_producer_role(user, producer)
+    return producer, granted, left
+
+
+# --- the national catalogue ----------------------------------------------------------------------
+# A change that alters a listed product's public row publishes it through the outbox in the same
+# transaction (``ecommerce.publishing``: only what differs from the public side).
+
+def _publish(product_ids) -> None:
+    from ecommerce import publishing
+
+    publishing.refresh(product_ids)
+
+
+def _publish_producer(producer: Producer) -> None:
+    from ecommerce import publishing
+
+    publishing.refresh_producer(producer)
+
+
+def _publish_stock(moves: dict[int, int]) -> None:
+    from ecommerce import publishing
+
+    publishing.stock_moved(moves)
+
+
 # --- products ----------------------------------------------------------------------------------
 
 def _version_values(data: dict, base: ProductVersion | None) -> dict:

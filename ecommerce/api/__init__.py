@@ -3,7 +3,8 @@ modules share. ``products.py`` (producers, products, versions, certificates, pho
 ``orders.py`` and ``trace.py`` each register their routes in ``ecommerce/api_urls.py``.
 
 * ``OcopPermission``: a view maps each of its actions to an action of
-  ``ecommerce.permissions`` (``action_permissions``); ``LOGGED_IN`` lets any logged-in user in
+  ``ecommerce.permissions`` (``action_permissions``; ``"<action>:<method>"``, e.g.
+  ``"photos:post"``, when one action reads and writes); ``LOGGED_IN`` lets any logged-in user in
   (a buyer, a citizen asking to register a producer), ``PUBLIC`` anyone. An action that is not
   mapped is refused. On the national host (``/api/v1/communes/{code}/ocop/…``) supervising-unit
   staff reach only the view's ``supervisor_actions`` (reads), none by default.
@@ -51,13 +52,20 @@ def require_commune() -> None:
         raise NotFound(_("Not found."))
 
 
+def needed_permission(view, request) -> str | None:
+    """What the view's ``action_permissions`` asks for this request (None: nobody)."""
+    action_name = getattr(view, "action", None) or request.method.lower()
+    table = getattr(view, "action_permissions", {})
+    return table.get(f"{action_name}:{request.method.lower()}", table.get(action_name))
+
+
 class OcopPermission(BasePermission):
     """The view's ``action_permissions`` ({view action: ecommerce.permissions action, or
     ``LOGGED_IN`` / ``PUBLIC``}); the row's producer is checked by the querysets and services."""
 
     def has_permission(self, request, view) -> bool:
         action_name = getattr(view, "action", None) or request.method.lower()
-        needed = getattr(view, "action_permissions", {}).get(action_name)
+        needed = needed_permission(view, request)
         if needed == PUBLIC and not getattr(view, "national_scope", False):
             return True
         user = request.user
@@ -82,7 +90,7 @@ class OcopViewSet(CommuneScopedMixin, viewsets.GenericViewSet):
     filter_backends: list = []
 
     def get_permissions(self):
-        needed = self.action_permissions.get(getattr(self, "action", None) or "")
+        needed = needed_permission(self, self.request) if getattr(self, "request", None) is not None else None
         extra = [SecondFactorVerified()] if needed in APPROVE_ACTIONS else []
         return [*super().get_permissions(), *extra]
 
@@ -111,5 +119,5 @@ class OcopViewSet(CommuneScopedMixin, viewsets.GenericViewSet):
 
 __all__ = [
     "APPROVE_ACTIONS", "ID_REGEX", "LOGGED_IN", "MAX_DB_ID", "PUBLIC", "AllowAny", "OcopPermission", "OcopViewSet",
-    "SecondFactorVerified", "refusal", "require_commune",
+    "SecondFactorVerified", "needed_permission", "refusal", "require_commune",
 ]
