@@ -5,6 +5,7 @@ from rest_framework.authtoken.models import Token
 from communes.demo import DEMO_COMMUNES, DEMO_PASSWORD
 from communes.models import Commune, Domain, Membership, Role, User
 from population.models import Household, Resident
+from tests.ecommerce.demo_checks import check_demo_marketplace, marketplace_counts
 
 
 def counts(in_commune):
@@ -27,9 +28,12 @@ def test_seed_demo_is_idempotent_and_usable(db, client_for, in_commune, capsys):
     first = counts(in_commune)
     assert first["16264"][0] == 4 and first["16264"][1] >= 4
     users, memberships = User.objects.count(), Membership.objects.count()
+    market = marketplace_counts(in_commune)
 
     call_command("seed_demo", households=4)
     assert counts(in_commune) == first
+    assert marketplace_counts(in_commune) == market
+    check_demo_marketplace(in_commune, client_for, printed)
     assert (User.objects.count(), Membership.objects.count()) == (users, memberships)
 
     # One official per role, and the logins work on their commune's host.
@@ -50,6 +54,10 @@ def test_seed_demo_is_idempotent_and_usable(db, client_for, in_commune, capsys):
     ).json()
     assert residents["count"] == first["16264"][1]
     assert all("*" in (r.get("personal_id") or "*") for r in residents["results"])
+    # And the figures its communes published through their outbox, without waiting for the beat.
+    figures = client_for("localhost").get(
+        "/api/v1/facts/monthly/", {"commune": "16264", "source": "onestop"}, HTTP_AUTHORIZATION=f"Token {token}").json()
+    assert figures["count"] == 6 and {row["commune_code"] for row in figures["results"]} == {"16264"}
 
 
 def test_generated_residents_pass_the_registry_checks(db, in_commune):

@@ -1,17 +1,16 @@
 """The marketplace's demo: the pilots' producers and products with certificates (one ending
 soon, one expired), lots with codes and events, orders in every state, a producer login; made
-once (a second run changes nothing)."""
+once (a second run changes nothing). Checked by tests/test_demo.py, which seeds the demo twice
+for every app at once (seeding is the slow part)."""
 from __future__ import annotations
 
-import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from communes.demo import DEMO_PASSWORD
 from communes.models import Commune
 
 
-def _counts(in_commune):
+def marketplace_counts(in_commune):
     from ecommerce.models import Certificate, Lot, Order, OrderEvent, Producer, Product, TraceCode, TraceEvent
 
     out = {}
@@ -22,19 +21,12 @@ def _counts(in_commune):
     return out
 
 
-@pytest.mark.slow
-def test_the_demo_marketplace_is_made_once_and_usable(db, in_commune, client_for, capsys):
+def check_demo_marketplace(in_commune, client_for, printed: str) -> None:
     from ecommerce import selectors
     from ecommerce.models import Order, Producer, ProducerStatus, Product, ProductStatus
     from population.models import Village
 
-    call_command("seed_demo", households=4)
-    printed = capsys.readouterr().out
     assert "tule.producer" in printed and "economy_officer" in printed
-    first = _counts(in_commune)
-    call_command("seed_demo", households=4)
-    assert _counts(in_commune) == first
-
     tule = Commune.objects.get(code="04630")
     with in_commune(tule):
         rice = Product.objects.get(slug="gao-nep-tu-le")
