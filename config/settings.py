@@ -595,3 +595,14 @@ XASO_RADIO_EMERGENCY_MINUTES = int(env("XASO_RADIO_EMERGENCY_MINUTES", "30"))
 XASO_OCOP_PHOTO_MAX_BYTES = int(env("XASO_OCOP_PHOTO_MAX_BYTES", str(8 * 1024 * 1024)))
 XASO_OCOP_PHOTO_MAX_PIXELS = int(env("XASO_OCOP_PHOTO_MAX_PIXELS", "50000000"))
 XASO_OCOP_PHOTOS_PER_PRODUCT = int(env("XASO_OCOP_PHOTOS_PER_PRODUCT", "10"))
+
+# --- OCOP marketplace: the product map (ecommerce/map_views.py) -----------------------------------
+# The tiles of the map page: a Leaflet URL template ({z}/{x}/{y}, {s} for a provider's subdomains)
+# and the attribution its provider asks for (HTML, shown on the map). OpenStreetMap's tiles by
+# default: their usage policy suits a commune's light traffic; a busy installation sets its own
+# tile server. Empty: no tiles (the markers and the list by village only). The page's
+# Content-Security-Policy admits images from that host on this page alone.
+XASO_MAP_TILE_URL = env("XASO_MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+XASO_MAP_TILE_ATTRIBUTION = env(
+    "XASO_MAP_TILE_ATTRIBUTION", '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
+)

@@ -20,6 +20,20 @@ urlpatterns += [
     path("don-hang/<str:code>/vietqr.png", buyer_views.order_vietqr, name="order_vietqr"),
 ]
 
+# Trace pages of the stamps (ecommerce/trace_views.py) and the product map (ecommerce/map_views.py).
+from django.urls import re_path  # noqa: E402
+
+from ecommerce import map_views, trace_views  # noqa: E402
+
+GS1_LOT = r"^01/(?P<gtin>[0-9]{8,14})/10/(?P<lot>[0-9A-Za-z][0-9A-Za-z._-]{0,19})"
+urlpatterns += [
+    path("t/", trace_views.lookup, name="trace_lookup"),
+    path("t/<str:code>/", trace_views.trace_code, name="trace"),
+    re_path(GS1_LOT + r"/?$", trace_views.trace_gs1, name="trace_gs1"),
+    re_path(GS1_LOT + r"/21/(?P<serial>[0-9]{1,9})/?$", trace_views.trace_gs1, name="trace_gs1_item"),
+    path("ban-do/", map_views.product_map, name="map"),
+]
+
 # Product photos, each stored size a file that never changes (ecommerce/photos.py).
 from ecommerce import photos  # noqa: E402
 

@@ -9,6 +9,23 @@ urlpatterns = [
     path("", views.home, name="home"),
 ]
 
+# Lots, trace codes and stamp sheets (ecommerce/trace_views.py); feeds and stock files
+# (ecommerce/feed_views.py).
+from ecommerce import feed_views, trace_views  # noqa: E402
+
+urlpatterns += [
+    path("lots/", trace_views.lots, name="lots"),
+    path("lots/new/", trace_views.lot_new, name="lot_new"),
+    path("lots/<int:pk>/", trace_views.lot_detail, name="lot"),
+    path("lots/<int:pk>/events/", trace_views.lot_event, name="lot_event"),
+    path("lots/<int:pk>/series/", trace_views.lot_series, name="lot_series"),
+    path("lots/<int:pk>/stamps/", trace_views.lot_stamps, name="lot_stamps"),
+    path("lots/<int:pk>/stamps/progress/", trace_views.lot_stamps_progress, name="lot_stamps_progress"),
+    path("lots/<int:pk>/stamps/<int:job_pk>.pdf", trace_views.lot_stamp_file, name="lot_stamp_file"),
+    path("feeds/", feed_views.feeds_page, name="feeds"),
+    path("feeds/stock/", feed_views.stock_import, name="stock_import"),
+]
+
 # The producers' orders (ecommerce/order_views.py).
 from ecommerce import order_views  # noqa: E402
 
