@@ -595,6 +595,8 @@ XASO_RADIO_EMERGENCY_MINUTES = int(env("XASO_RADIO_EMERGENCY_MINUTES", "30"))
 XASO_OCOP_PHOTO_MAX_BYTES = int(env("XASO_OCOP_PHOTO_MAX_BYTES", str(8 * 1024 * 1024)))
 XASO_OCOP_PHOTO_MAX_PIXELS = int(env("XASO_OCOP_PHOTO_MAX_PIXELS", "50000000"))
 XASO_OCOP_PHOTOS_PER_PRODUCT = int(env("XASO_OCOP_PHOTOS_PER_PRODUCT", "10"))
+# An OCOP certificate holds this many months after its date of issue unless it says otherwise.
+XASO_OCOP_CERTIFICATE_MONTHS = int(env("XASO_OCOP_CERTIFICATE_MONTHS", "36"))
 
 # --- OCOP marketplace: the product map (ecommerce/map_views.py) -----------------------------------
 # The tiles of the map page: a Leaflet URL template ({z}/{x}/{y}, {s} for a provider's subdomains)
