@@ -51,9 +51,11 @@ The API, for an app that publishes (say the OCOP marketplace's national catalogu
    ``withdraw(topic, key)`` write an entry in the commune's schema, in the caller's transaction: a
    rolled-back change publishes nothing. After the commit a Celery message carrying only the
    schema wakes the commune's writer; if Redis is down, the sweeper wakes it later.
-   ``publish_many`` writes several entries of a topic at once; ``sync(topic, pairs, scope=…)``
-   publishes only what differs from the public side and withdraws the keys in scope it no longer
-   has (counts per month, say).
+   ``publish_many`` writes several entries of a topic at once; ``public_state(topic, commune,
+   keys)`` tells the digest (``published.topics.canonical``) of what the public side holds or will
+   hold for each key, so that a change that leaves a row as it was need not publish;
+   ``sync(topic, pairs, scope=…)`` publishes only what differs from the public side and withdraws
+   the keys in scope it no longer has (counts per month, say).
 
 What the writer guarantees (``outbox.writer``): one writer per commune at a time; entries applied
 in id order, each at most once in effect (an entry older than what the public side holds for its
@@ -62,7 +64,11 @@ from bringing it back); an entry is marked delivered in the transaction that app
 handler that raises is retried with backoff, its error kept on the entry and shown by
 ``python manage.py outbox_status --errors``, and blocks neither the other entries nor the other
 communes. ``python manage.py republish [--commune CODE …] [--topic T]`` rebuilds a commune's public
-rows from the topics' snapshots; running it twice changes nothing the second time.
+rows from the topics' snapshots; running it twice changes nothing the second time. A snapshot
+reads what is committed when it runs: a change that commits while it runs may see its row
+overwritten by the snapshot's older view (the entry of the snapshot comes later) until the row
+changes again; run ``republish`` while the commune is quiet, or once more afterwards (it publishes
+only what differs).
 
 The first topic is ``facts.monthly`` (``published.facts``, ``outbox.facts``): every app's figures
 per commune and month, refreshed hourly for the previous and the current month and on demand

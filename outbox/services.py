@@ -136,19 +136,25 @@ class SyncResult:
         return f"{self.published} published, {self.withdrawn} withdrawn, {self.unchanged} unchanged"
 
 
-def public_state(topic: str, commune: Commune) -> dict[str, str | None]:
+def public_state(topic: str, commune: Commune, keys: Iterable[str] | None = None) -> dict[str, str | None]:
     """{key: digest of its payload, or None when withdrawn} as the public side will hold it once
-    the entries waiting in the outbox are delivered (the newest of ledger and entries wins)."""
+    the entries waiting in the outbox are delivered (the newest of ledger and entries wins), for
+    this commune's ``keys`` of ``topic`` (all of them when None; a key never published is absent).
+
+    The waiting entries are read before the ledger: an entry delivered between the two reads is
+    then seen in the ledger (read the other way round, it would be seen in neither)."""
+    waiting = Entry.objects.filter(topic=topic, delivered_at__isnull=True)
+    ledger = Publication.objects.filter(topic=topic, commune=commune)
+    if keys is not None:
+        keys = list(keys)
+        waiting, ledger = waiting.filter(key__in=keys), ledger.filter(key__in=keys)
     state: dict[str, tuple[int, str | None]] = {
-        key: (version, None if withdrawn else digest)
-        for key, version, digest, withdrawn in Publication.objects.filter(topic=topic, commune=commune)
-        .values_list("key", "version", "digest", "withdrawn")
+        key: (entry_id, digest or None)  # a withdrawal has no digest
+        for key, entry_id, digest in waiting.order_by("key", "-id").distinct("key").values_list("key", "id", "digest")
     }
-    waiting = (Entry.objects.filter(topic=topic, delivered_at__isnull=True).order_by("key", "-id")
-               .distinct("key").values_list("key", "id", "digest"))
-    for key, entry_id, digest in waiting:  # a withdrawal has no digest
-        if key not in state or state[key][0] < entry_id:
-            state[key] = (entry_id, digest or None)
+    for key, version, digest, withdrawn in ledger.values_list("key", "version", "digest", "withdrawn"):
+        if key not in state or state[key][0] < version:
+            state[key] = (version, None if withdrawn else digest)
     return {key: digest for key, (_version, digest) in state.items()}
 
 

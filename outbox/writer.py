@@ -37,7 +37,7 @@ communes with an entry due (published more than ``XASO_OUTBOX_GRACE_SECONDS`` ag
 undelivered: its wake-up was lost, Redis was flushed, the worker was killed; or a failed entry
 whose backoff is over) and wakes their writers. It never visits a commune schema: its cost is one
 indexed query on the entries still waiting, whatever the number of communes (figures in
-bench/README.md, ``bench/outbox.py``). A commune woken less than ``XASO_OUTBOX_REWAKE_SECONDS``
+bench/README.md, ``bench/outbox_scale.py``). A commune woken less than ``XASO_OUTBOX_REWAKE_SECONDS``
 ago is not woken again (a mark in Redis), so a worker outage does not pile up wake-ups.
 """
 from __future__ import annotations

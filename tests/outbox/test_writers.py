@@ -42,7 +42,9 @@ def _in_thread(target, results: list, name: str) -> threading.Thread:
 def _writer_locks(commune_id: int) -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objid = %s"
-                       " AND objsubid = 2 AND granted", [LOCK_CLASS, commune_id])
+                       " AND objsubid = 2 AND granted"
+                       " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                       [LOCK_CLASS, commune_id])
         return cursor.fetchone()[0]
 
 
