@@ -105,6 +105,7 @@ SHARED_APPS = [
     "jobs",
     "truststore",
     "published",  # the public side of the outbox: rows communes publish for the national host
+    "ocop_national",  # the national OCOP catalogue: the products communes publish (ecommerce.publishing)
 ]
 TENANT_APPS = [
     "outbox",  # before the apps that publish through it

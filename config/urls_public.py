@@ -19,5 +19,7 @@ urlpatterns = [
     path("api/v1/", include("onestop.national_urls")),
     path("api/v1/", include("broadcasting.national_urls")),
     path("api/v1/", include("published.urls")),
+    path("api/v1/", include("ocop_national.api_urls")),
+    path("ocop/", include("ocop_national.urls")),
     *common_patterns("config.urls_public"),
 ]

@@ -20,3 +20,16 @@ class EcommerceConfig(AppConfig):
         register_inbox(InboxSource(module="ecommerce", lines="ecommerce.inbox.lines", roles=frozenset(MODULE_ROLES)))
         register_demo(DemoStep(key="ecommerce", seed="ecommerce.demo.seed_demo", after=("population",)))
         register_facts(FactsSource(module="ecommerce", facts="ecommerce.facts.for_period", title=_("OCOP marketplace")))
+        # The catalogue: its part of the commune's public home, and the national catalogue's rows
+        # published through the outbox (ecommerce.publishing, ocop_national).
+        from communes.modules import PublicSection, register_public_section
+        from ecommerce import publishing
+        from published.topics import Topic, register_topic
+
+        register_public_section(PublicSection(
+            key="ecommerce", template="ecommerce/public/_home_section.html",
+            context="ecommerce.public_views.home_section", order=20,
+        ))
+        register_topic(Topic(name=publishing.TOPIC, apply="ecommerce.publishing.apply",
+                             snapshot="ecommerce.publishing.snapshot"))
+        publishing.connect_signals()

@@ -40,3 +40,11 @@ from ecommerce import photos  # noqa: E402
 urlpatterns += [
     path("anh-san-pham/<int:pk>/<str:name>", photos.serve, name="photo"),
 ]
+
+# The catalogue and the product pages (ecommerce.public_views).
+from ecommerce import public_views  # noqa: E402
+
+urlpatterns += [
+    path("san-pham/", public_views.catalogue, name="catalogue"),
+    path("san-pham/<slug:slug>/", public_views.product, name="product"),
+]

@@ -297,6 +297,7 @@ def update_producer(user, producer: Producer, **data) -> Producer:
             _save(producer, user, "updated")
     except IntegrityError:
         raise _error(_("Another producer already has this tax code."), code="duplicate", field="tax_code") from None
+    _publish_producer(producer)
     return producer
 
 
@@ -311,6 +312,7 @@ def approve_producer(user, producer: Producer) -> Producer:
     producer.approved_by, producer.approved_at = _actor(user), now()
     producer.status_reason = ""
     _save(producer, user, "approved")
+    _publish_producer(producer)
     return producer
 
 
@@ -327,6 +329,7 @@ def suspend_producer(user, producer: Producer, reason: str) -> Producer:
     producer.suspended_by, producer.suspended_at = _actor(user), now()
     producer.status_reason = reason
     _save(producer, user, "suspended")
+    _publish_producer(producer)
     return producer
 
 
@@ -650,6 +653,7 @@ def approve_version(user, version: ProductVersion) -> Product:
     if product.published_at is None and product.status == ProductStatus.PUBLISHED:
         product.published_at = now()
     _save(product, user, f"approved v{version.number}")
+    _publish([product.pk])
     return product
 
 
@@ -672,6 +676,7 @@ def reject_version(user, version: ProductVersion, reason: str) -> ProductVersion
     return version
 
 
+@transaction.atomic
 def set_stock(user, product: Product, stock) -> Product:
     """Set the stock counted by the producer (what confirmed orders have not taken yet)."""
     _check_writable(user, product.producer)
@@ -679,6 +684,7 @@ def set_stock(user, product: Product, stock) -> Product:
                  message=_("The stock is a whole number from 0 to 10.000.000."))
     Product.objects.filter(pk=product.pk).update(stock=stock, updated_at=now())
     product.stock = stock
+    _publish([product.pk])
     return product
 
 
@@ -692,6 +698,7 @@ def hide_product(user, product: Product, reason: str = "") -> Product:
     product.status = ProductStatus.HIDDEN
     product.hidden_reason = _text(reason, "reason", max_length=MAX_REASON)
     _save(product, user, "hidden")
+    _publish([product.pk])
     return product
 
 
@@ -709,6 +716,7 @@ def show_product(user, product: Product) -> Product:
         product.status = ProductStatus.PENDING if product.pending_version_id else ProductStatus.DRAFT
     product.hidden_reason = ""
     _save(product, user, "shown")
+    _publish([product.pk])
     return product
 
 
@@ -735,6 +743,7 @@ def add_certificate(user, product: Product, *, number: str, score, issuing_autho
     if Certificate.objects.filter(number=number, issuing_authority=authority).exists():
         raise _error(_("This certificate number is already recorded."), code="duplicate", field="number")
     _save(certificate, user, "recorded")
+    _publish([product.pk])
     return certificate
 
 
@@ -1025,6 +1034,7 @@ def confirm_order(user, order: Order) -> Order:
             raise _error(_("Not enough stock of “%(name)s”: %(quantity)d %(unit)s ordered, %(left)d left.") % {
                 "name": line.name, "quantity": line.quantity, "unit": line.unit, "left": left},
                 code="not_enough_stock")
+    _publish_stock({line.product_id: -line.quantity for line in order.lines.all()})
     order.state, order.confirmed_at, order.stock_reserved = OrderState.CONFIRMED, now(), True
     _save(order, user, "confirmed")
     _tell(order, _order_event(order, OrderEventKind.CONFIRMED, user), user)
@@ -1121,6 +1131,7 @@ def cancel_order(user, order: Order, reason: str, *, guest_checked: bool = False
     if order.stock_reserved:
         for line in order.lines.order_by("product_id"):
             Product.objects.filter(pk=line.product_id).update(stock=F("stock") + line.quantity)
+        _publish_stock({line.product_id: line.quantity for line in order.lines.all()})
     order.state, order.cancelled_at, order.stock_reserved = OrderState.CANCELLED, now(), False
     order.cancel_reason, order.cancelled_by = reason, _actor(user)
     _save(order, user, "cancelled")

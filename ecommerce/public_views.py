@@ -1,0 +1,270 @@
+"""The commune's public OCOP catalogue (citizens' layout, phone-first, no script): the listed
+products with search and filters, and each product's page.
+
+* ``/products/`` (``ocop:catalogue``): the products listed to buyers
+  (``selectors.listed_products``), searched without accents ("nep tu le" finds "Gạo nếp Tú
+  Lệ"), filtered by group, stars shown today, village and price range, 20 a page. A filter
+  that cannot be read is named at the top and beside its field, keeps what was typed, and is
+  left out of the search instead of failing it.
+* ``/products/<slug>/`` (``ocop:product``): the approved (live) version of a listed product:
+  price per unit, minimum order, stock, season, the producer and its village, the OCOP
+  certificate and its stars (none, with the reason, once it expired or was revoked), the photos
+  in the sizes stored (``srcset``, loaded lazily), a link to order it when the order form is
+  there, and its schema.org Product data (``ecommerce.jsonld``). A product that is not listed
+  (hidden, waiting, its producer suspended) is not found.
+* ``home_section``: the catalogue's part of the commune's public home (``PublicSection``).
+
+The pages read only; every change goes through ``ecommerce.services``. A commune's pages read
+its own schema, so they never show another commune's products.
+"""
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.core.paginator import Paginator
+from django.db.models import Max
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from communes.modules import public_layout
+from ecommerce import jsonld, publishing, selectors
+from ecommerce.models import ProductGroup, ProductPhoto
+from population.models import Village
+
+PAGE_SIZE = 20
+HOME_PRODUCTS = 4
+MAX_QUERY_LENGTH = 100
+CARD_WIDTH = 320
+LOW_STOCK = 10
+STAR_CHOICES = (3, 4, 5)
+
+
+# --- the filters ---------------------------------------------------------------------------------
+
+def read_price(text: str) -> int | None:
+    """'120.000', '120 000', '120000 đ' → 120000; None when empty; ValueError otherwise."""
+    digits = str(text or "").strip().lower().replace("đ", "").replace(".", "").replace(" ", "")
+    digits = digits.replace("\u00a0", "").replace(",", "")
+    if not digits:
+        return None
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 12:
+        raise ValueError(text)
+    value = int(digits)
+    if value > 1_000_000_000:
+        raise ValueError(text)
+    return value
+
+
+class PriceField(forms.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(required=False, max_length=20, **kwargs)
+        self.widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
+
+    def clean(self, value):
+        value = super().clean(value)
+        try:
+            return read_price(value)
+        except ValueError:
+            raise forms.ValidationError(
+                _("Enter a price in đồng as a whole number, e.g. 150.000."), code="invalid_price") from None
+
+
+class CatalogueFilterForm(forms.Form):
+    """The catalogue's search and filters (a GET form: every field optional)."""
+
+    q = forms.CharField(label=gettext_lazy("Find a product"), required=False, max_length=MAX_QUERY_LENGTH,
+                        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}))
+    group = forms.ChoiceField(label=gettext_lazy("Product group"), required=False)
+    stars = forms.ChoiceField(label=gettext_lazy("OCOP stars"), required=False)
+    village = forms.ChoiceField(label=gettext_lazy("Village"), required=False)
+    price_min = PriceField(label=gettext_lazy("Price from (đồng)"))
+    price_max = PriceField(label=gettext_lazy("Price up to (đồng)"))
+
+    def __init__(self, *args, groups=(), villages=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.attrs["placeholder"] = _("e.g. gao nep, mat ong, che")
+        self.fields["group"].choices = [("", _("All groups"))] + [(g.code, g.name) for g in groups]
+        self.fields["stars"].choices = [("", _("Any"))] + [(str(n), _("%(n)d stars") % {"n": n}) for n in STAR_CHOICES]
+        self.fields["village"].choices = [("", _("All villages"))] + [(str(v.pk), v.name) for v in villages]
+        for name in ("group", "stars", "village"):
+            self.fields[name].error_messages["invalid_choice"] = {
+                "group": _("Choose a product group from the list."),
+                "stars": _("Choose 3, 4 or 5 stars."),
+                "village": _("Choose a village from the list."),
+            }[name]
+        self.fields["q"].error_messages["max_length"] = _("Type at most %(max)d characters.") % {
+            "max": MAX_QUERY_LENGTH}
+
+    def clean(self):
+        data = super().clean()
+        low, high = data.get("price_min"), data.get("price_max")
+        if low is not None and high is not None and high < low:
+            self.add_error("price_max", _("The highest price is below the lowest price."))
+        return data
+
+    def values(self) -> dict:
+        """The filters that could be read (an unreadable one is left out)."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {name: data.get(name) for name in self.fields if name not in self.errors}
+
+
+def _groups():
+    return list(ProductGroup.objects.filter(active=True).order_by("order", "code"))
+
+
+def _villages():
+    """The villages whose producers have listed products."""
+    producers = selectors.listed_products().values("producer__village_id")
+    return list(Village.objects.filter(pk__in=producers).order_by("name"))
+
+
+def filtered_products(values: dict, today: datetime.date):
+    products = selectors.listed_products()
+    if values.get("group"):
+        products = products.filter(live_version__group__code=values["group"])
+    if values.get("village"):
+        products = products.filter(producer__village_id=int(values["village"]))
+    if values.get("price_min") is not None:
+        products = products.filter(live_version__price__gte=values["price_min"])
+    if values.get("price_max") is not None:
+        products = products.filter(live_version__price__lte=values["price_max"])
+    if values.get("stars"):
+        products = selectors.with_stars(products, today).filter(stars_today=int(values["stars"]))
+    if values.get("q"):
+        products = selectors.search(products, values["q"])
+    return products.order_by("live_version__name", "pk")
+
+
+# --- what a card and a page show -------------------------------------------------------------------
+
+def stars_of(product_ids, today: datetime.date) -> dict[int, int]:
+    """{product id: stars shown today} of the products with a valid certificate (one query)."""
+    return dict(selectors.valid_certificates(today).filter(product_id__in=list(product_ids))
+                .values("product_id").annotate(top=Max("stars")).values_list("product_id", "top"))
+
+
+def first_photos(product_ids) -> dict[int, ProductPhoto]:
+    return {photo.product_id: photo for photo in ProductPhoto.objects.filter(product_id__in=list(product_ids))
+            .order_by("product_id", "order", "pk").distinct("product_id")}
+
+
+def picture(photo: ProductPhoto | None, *, sizes: str = "100vw", fallback: int = 640) -> dict | None:
+    """The sources of a <picture> from a photo's stored variants (``ecommerce.photos``): WebP and
+    JPEG ``srcset``s ("url 320w, url 640w, …"), the JPEG fallback nearest ``fallback`` pixels,
+    its size and the text for screen readers."""
+    from ecommerce import photos
+
+    if photo is None or not photo.variants:
+        return None
+    variant = photo.variant("jpeg", fallback) or photo.variant("webp", fallback)
+    src = publishing.photo_url(photo, "jpeg", fallback)
+    if variant is None or not src:
+        return None
+    return {
+        "webp": photos.srcset(photo, "webp"), "jpeg": photos.srcset(photo, "jpeg"), "src": src,
+        "width": variant.get("width") or "", "height": variant.get("height") or "", "sizes": sizes,
+        "alt": photo.alt_text,
+    }
+
+
+def stock_text(product) -> tuple[str, str]:
+    """(state, words) of a listed product's stock: in stock, few left, or out of stock."""
+    version = product.live_version
+    if publishing.stock_state(product.stock, version.min_order) == "out_of_stock":
+        return "out", _("Out of stock")
+    if product.stock < LOW_STOCK:
+        return "low", _("Only %(stock)d %(unit)s left") % {"stock": product.stock, "unit": version.unit}
+    return "in", _("In stock")
+
+
+def season_text(version, today: datetime.date) -> tuple[str, bool]:
+    """('September, October, November' or 'All year', whether it is in season this month)."""
+    months = sorted(version.season_months or [])
+    if not months:
+        return _("All year"), True
+    names = ", ".join(str(month) for month in months)
+    return _("Months %(months)s") % {"months": names}, today.month in months
+
+
+def order_url(slug: str) -> str:
+    """The order form of the product, when the marketplace has one (``ocop:order_new``)."""
+    try:
+        return reverse("ocop:order_new", args=[slug])
+    except NoReverseMatch:
+        return ""
+
+
+def cards(products, today: datetime.date) -> list[dict]:
+    products = list(products)
+    ids = [product.pk for product in products]
+    stars = stars_of(ids, today) if ids else {}
+    photos = first_photos(ids) if ids else {}
+    rows = []
+    for product in products:
+        state, words = stock_text(product)
+        rows.append({
+            "product": product, "version": product.live_version, "stars": stars.get(product.pk, 0),
+            "picture": picture(photos.get(product.pk), fallback=CARD_WIDTH, sizes="(max-width: 40rem) 100vw, 20rem"),
+            "stock_state": state, "stock_text": words,
+        })
+    return rows
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+def catalogue(request):
+    today = timezone.localdate()
+    groups, villages = _groups(), _villages()
+    form = CatalogueFilterForm(request.GET or None, groups=groups, villages=villages)
+    values = form.values() if request.GET else {}
+    products = filtered_products(values, today)
+    page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "ecommerce/public/catalogue.html", {
+        "public_layout": public_layout(), "form": form, "page": page, "cards": cards(page.object_list, today), "query_string": query.urlencode(),
+        "filtered": any(value not in (None, "") for value in values.values()),
+        "filters_open": any(values.get(name) not in (None, "") for name in ("group", "stars", "village", "price_min",
+                                                                            "price_max")) or bool(form.errors),
+    })
+
+
+def product(request, slug: str):
+    today = timezone.localdate()
+    found = selectors.listed_products().filter(slug=slug[:80]).first()
+    if found is None:
+        return render(request, "ecommerce/public/not_found.html", {"public_layout": public_layout()}, status=404)
+    version = found.live_version
+    certificate = selectors.current_certificate(found, today)
+    stars = certificate.stars_now(today) if certificate is not None else None
+    photos = list(ProductPhoto.objects.filter(product=found).order_by("order", "pk"))
+    pictures = [p for p in (picture(photo, sizes="(max-width: 40rem) 100vw, 40rem") for photo in photos) if p]
+    state, words = stock_text(found)
+    season, in_season = season_text(version, today)
+    english = (get_language() or "").startswith("en") and bool(version.description_en)
+    data = jsonld.product(found, certificate=certificate, stars=stars, photos=photos)
+    return render(request, "ecommerce/public/product.html", {
+        "public_layout": public_layout(), "product": found, "version": version, "producer": found.producer, "village": found.producer.village,
+        "certificate": certificate, "stars": stars, "pictures": pictures, "stock_state": state, "stock_text": words,
+        "season": season, "in_season": in_season, "seasonal": bool(version.season_months),
+        "description": version.description_en if english else version.description,
+        "order_url": order_url(found.slug) if state != "out" else "",
+        "jsonld": jsonld.script_text(data), "today": today,
+    })
+
+
+def home_section(request) -> dict:
+    """The catalogue's part of the commune's public home: the search, the groups with listed
+    products and the latest products listed."""
+    today = timezone.localdate()
+    listed = selectors.listed_products()
+    latest = list(listed.order_by("-published_at", "-pk")[:HOME_PRODUCTS])
+    if not latest:
+        return {"cards": [], "count": 0}
+    return {"cards": cards(latest, today), "count": listed.count()}
