@@ -144,6 +144,11 @@ def open_image(data: bytes):
         if width * height > limit or width > MAX_SIDE or height > MAX_SIDE:
             raise _too_many_pixels(limit)
         try:
+            if expected == JPEG:
+                # Decode at the smallest scale (1/2, 1/4, 1/8) still at least as large as the
+                # widest variant, whichever way the photo is turned: a 12-megapixel photo is read
+                # at a quarter of its pixels.
+                image.draft("RGB", (max(WIDTHS), max(WIDTHS)))
             image.load()
             image = ImageOps.exif_transpose(image) or image
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -190,12 +195,14 @@ def render_variants(image) -> list[tuple[str, int, int, bytes]]:
     width, height = image.size
     widths = [w for w in WIDTHS if w <= width] or [width]
     out = []
-    for target in widths:
+    source = image
+    for target in sorted(widths, reverse=True):  # each size drawn from the next larger one
         target_height = max(1, round(height * target / width))
-        resized = image if target == width else image.resize((target, target_height), Image.Resampling.LANCZOS)
+        if target != source.width:
+            source = source.resize((target, target_height), Image.Resampling.LANCZOS, reducing_gap=3.0)
         for fmt in FORMATS:
-            out.append((fmt, target, resized.height, _encode(resized, fmt)))
-    return out
+            out.append((fmt, target, source.height, _encode(source, fmt)))
+    return sorted(out, key=lambda item: (item[1], item[0]))
 
 
 # --- writes ------------------------------------------------------------------------------------
