@@ -294,8 +294,14 @@ def run_job(job, ctx) -> dict:
     def report(done, total):
         ctx.progress(2 + int(93 * done / total), _("Page %(page)s of %(pages)s") % {"page": done, "pages": total})
 
+    from django.db import connection
+
+    from communes.models import Commune
+
+    # A worker works in the schema, without the request's commune: the address comes from the row.
+    commune = Commune.objects.prefetch_related("domains").get(schema_name=connection.schema_name)
     with translation.override(settings.LANGUAGE_CODE):
-        data = render_lot(lot, chosen, progress=report)
+        data = render_lot(lot, chosen, commune=commune, progress=report)
     name = save_final(f"ecommerce/stamps/lot-{lot.pk}/sheet-{locked.pk}.pdf", data)
     pages = (chosen.count + PER_PAGE - 1) // PER_PAGE
     with transaction.atomic():
