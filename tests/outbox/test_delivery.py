@@ -234,3 +234,15 @@ def test_an_index_line_whose_entry_is_gone_is_dropped(tule, in_commune):
     Pending.objects.create(schema_name="c_gone", entry_id=1, topic=TOPIC, due_at=now, created_at=now)
     deliver("c_gone")  # no such commune
     assert not Pending.objects.filter(schema_name="c_gone").exists()
+
+
+def test_the_national_admin_lists_the_failing_entries(tule, in_commune, make_user, client_for):
+    probe.FAIL.add("bad")
+    with in_commune(tule):
+        publish(TOPIC, "bad", {"n": 1})
+        deliver(tule.schema_name)
+    operator = make_user("outbox_operator", is_staff=True, is_superuser=True)
+    page = client_for("localhost", operator, second_factor=True).get("/admin/published/pending/")
+    assert page.status_code == 200
+    assert "the probe refuses bad" in page.content.decode()
+    assert client_for("localhost", operator, second_factor=True).get("/admin/published/pending/add/").status_code == 403
