@@ -30,7 +30,7 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, HttpResponse
 from django.utils import timezone
@@ -330,7 +330,7 @@ class LotViewSet(OcopViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
         scans = (TraceScanDay.objects.filter(code=OuterRef("pk")).order_by().values("code")
                  .annotate(total=Sum("count")).values("total"))
         codes = lot.codes.annotate(scans=Coalesce(Subquery(scans, output_field=IntegerField()), 0)).order_by(
-            "serial", "pk")
+            F("serial").asc(nulls_first=True), "pk")
         page = self.paginate_queryset(codes)
         for code in page:
             code.lot = lot
