@@ -8,7 +8,9 @@ change in one transaction, with its history (django-simple-history, the reason a
 key) and, for orders, an ``OrderEvent`` that the buyer and the producer see.
 
 * Producers: ``register_producer`` (pending), ``update_producer``, ``approve_producer``,
-  ``suspend_producer``, ``add_member``.
+  ``suspend_producer``, ``add_member``; from the producers' pages, ``request_producer`` (any
+  logged-in person asks), ``edit_producer`` (also the asker's correction while it waits) and
+  ``approve_registration`` (the approval gives the askers the producer role in the commune).
 * Products: ``create_product`` (with its first version, a draft), ``save_version`` (writes the
   open draft, or starts the next version from the live one), ``submit_version``,
   ``approve_version`` (the version becomes the live one: an approved product's change waits for
