@@ -21,7 +21,10 @@ key) and, for orders, an ``OrderEvent`` that the buyer and the producer see.
 * Orders: ``place_order`` (idempotent by its submission key), ``confirm_order`` (reserves the
   stock with one conditional UPDATE per line, so that it never goes below zero whatever the
   concurrency), ``mark_paid`` (the amount must be the total; a bank transaction counts once),
-  ``ship_order``, ``deliver_order``, ``cancel_order`` (gives the reserved stock back).
+  ``ship_order``, ``deliver_order``, ``cancel_order`` (gives the reserved stock back; a guest
+  buyer cancels through the page that checked them). Each change of an order writes, in its
+  transaction, the SMS and e-mail jobs that tell the buyer, and the producer of a new order or of
+  the buyer's cancellation (``ecommerce.notify``).
 
 Refusals whose code is in ``CONFLICT_CODES`` conflict with the row's state (409 in an API), the
 others are bad input (400).
