@@ -47,7 +47,7 @@ from core.links import commune_base_url
 from core.storage import exists, open_file
 from ecommerce import feeds, geo, selectors, services, stamps, trace
 from ecommerce.api import MAX_DB_ID, PUBLIC, OcopViewSet, refusal
-from ecommerce.models import Lot, Product, StampSheetJob, TraceCode, TraceEventKind, TraceScanDay
+from ecommerce.models import Lot, StampSheetJob, TraceCode, TraceEventKind, TraceScanDay
 from jobs.services import enqueue
 
 SCAN_DAYS = 30

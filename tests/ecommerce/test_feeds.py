@@ -8,7 +8,6 @@ import csv
 import datetime
 import html
 import io
-import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
