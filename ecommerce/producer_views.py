@@ -42,7 +42,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from communes.modules import InboxLine, Severity
 from ecommerce import forms, permissions, photos, selectors, services
 from ecommerce.models import (
-    OPEN_VERSION_STATES, Certificate, Producer, ProducerMember, ProducerStatus, Product, ProductPhoto, ProductStatus,
+    Certificate, Producer, ProducerMember, ProducerStatus, Product, ProductPhoto, ProductStatus,
     ProductVersion, VersionState,
 )
 
