@@ -205,3 +205,25 @@ def test_without_javascript_the_map_page_is_the_list(site, browser):
         assert page.locator("#villages > li").count() >= 2
     finally:
         page.context.close()
+
+
+def test_the_producers_lot_pages_fit_a_phone(site, phone):
+    """The producer logs in on a phone, opens its lots, a lot, and the form of a new lot: nothing
+    wider than the screen, no script error."""
+    from tests.ecommerce.orders_live import PASSWORD
+
+    base = f"http://tule.localhost:{site['port']}"
+    phone.goto(f"{base}/accounts/login/?next=/ocop/lots/")
+    phone.fill("input[name=username]", site["first"]["seller"].username)
+    phone.fill("input[name=password]", PASSWORD)
+    phone.click("main form button[type=submit]")
+    phone.wait_for_url(f"{base}/ocop/lots/")
+    for path in ("/ocop/lots/new/", "/ocop/lots/", None):
+        if path is None:  # from the list, the lot
+            phone.click("main table a >> nth=0")
+            phone.wait_for_load_state()
+        else:
+            phone.goto(base + path)
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 360, phone.url
+    assert phone.locator("#stamp-form").count() == 1 and "NEP-B1" in phone.locator("h1").inner_text()
+    assert phone.console_errors == []
