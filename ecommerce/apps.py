@@ -33,3 +33,6 @@ class EcommerceConfig(AppConfig):
         register_topic(Topic(name=publishing.TOPIC, apply="ecommerce.publishing.apply",
                              snapshot="ecommerce.publishing.snapshot"))
         publishing.connect_signals()
+        # The trace lookup and the product map on the commune's public home (ecommerce.trace_views).
+        register_public_section(PublicSection(key="ecommerce.trace", template="ecommerce/trace/_home_section.html",
+                                              order=21))

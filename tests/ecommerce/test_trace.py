@@ -346,3 +346,10 @@ def test_huge_or_unknown_ids_are_404(traced, client_for):
     assert client.get("/ocop/lots/99999999999999999999999/").status_code == 404
     assert client.get("/ocop/lots/0/").status_code == 404
     assert connection.schema_name  # the request left the connection usable
+
+
+def test_the_public_home_offers_the_trace_lookup_and_the_map(market, client_for):
+    page = text_of(client_for(HOST).get("/"))
+    section = page[page.index('id="ocop-trace"'):]
+    assert 'action="/t/"' in section and 'name="code"' in section and 'href="/ban-do/"' in section
+    assert "Sản phẩm đến từ đâu?" in section and "Bản đồ sản phẩm OCOP" in section
