@@ -26,9 +26,12 @@ class StockFileForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("Stock file (CSV)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
-        help_text=gettext_lazy("Columns “sku” and “stock”; at most %(max)s and %(lines)s lines.") % {
-            "max": filesizeformat(feeds.MAX_STOCK_FILE_BYTES), "lines": "5.000"},
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _("Columns “sku” and “stock”; at most %(max)s and %(lines)s lines.") % {
+            "max": filesizeformat(feeds.MAX_STOCK_FILE_BYTES), "lines": "5.000"}
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

@@ -76,57 +76,48 @@ def test_a_lot_gets_its_code_and_a_series_numbered_after_its_last_item(traced, i
         assert lot.codes.count() == 6
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_series_issued_at_once_never_share_a_number(tule, make_user, in_commune):
-    """Two producers' members issue series of the same lot at the same moment, each on its own
-    connection: the lot's lock gives them consecutive numbers, never the same."""
-    from communes.models import Role
+def test_two_series_issued_at_once_never_share_a_number(tule_live):
+    """Two series of the same lot issued at the same moment, each on its own connection with
+    committed rows: the lot's lock gives them consecutive numbers, never the same."""
     from django.db import connections
-    from population.models import Village
+    from django_tenants.utils import tenant_context
 
-    seller = make_user("ocop_lock_seller", roles={tule: [Role.PRODUCER]})
-    officer = make_user("ocop_lock_officer", roles={tule: [Role.ECONOMY_OFFICER]})
-    with in_commune(tule):
-        village = Village.objects.create(name="Bản Khóa")
-        producer = services.register_producer(seller, kind="cooperative", name="HTX Khóa", representative="A",
-                                               phone="0912000111", address="Bản Khóa", village=village)
-        services.approve_producer(officer, producer)
-        product = services.create_product(seller, producer, name="Nếp Khóa", group="1", price=50000, unit="kg",
-                                          description="Thử khóa.")
-        lot = services.create_lot(seller, product, number="K-1", produced_on=timezone.localdate(), quantity=10,
-                                  unit="kg")
-    barrier = threading.Barrier(2)
-    errors = []
+    from tests.ecommerce.orders_live import committed_shop
 
-    def issue():
+    with committed_shop(tag="series") as shop:
+        with tenant_context(shop["commune"]):
+            lot = services.create_lot(shop["seller"], shop["product"], number="K-1", produced_on=timezone.localdate(),
+                                      quantity=10, unit="kg")
+        barrier = threading.Barrier(2)
+        errors = []
+
+        def issue():
+            try:
+                with tenant_context(shop["commune"]):
+                    barrier.wait()
+                    services.issue_item_codes(shop["seller"], Lot.objects.get(pk=lot.pk), 20)
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=issue) for _ in range(2)]
         try:
-            with in_commune(tule):
-                barrier.wait()
-                services.issue_item_codes(seller, Lot.objects.get(pk=lot.pk), 20)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert errors == []
+            with tenant_context(shop["commune"]):
+                serials = sorted(TraceCode.objects.filter(lot_id=lot.pk, serial__isnull=False)
+                                 .values_list("serial", flat=True))
+                assert serials == list(range(1, 41))
         finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=issue) for _ in range(2)]
-    try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
-        with in_commune(tule):
-            serials = sorted(TraceCode.objects.filter(lot_id=lot.pk, serial__isnull=False).values_list("serial", flat=True))
-            assert serials == list(range(1, 41))
-    finally:
-        with in_commune(tule):
-            TraceCode.objects.filter(lot_id=lot.pk).delete()
-            Lot.objects.filter(pk=lot.pk).delete()
-            product.versions.all().delete()
-            product.delete()
-            producer.members.all().delete()
-            producer.delete()
-            village.delete()
+            with tenant_context(shop["commune"]):
+                TraceCode.objects.filter(lot_id=lot.pk).delete()
+                Lot.objects.filter(pk=lot.pk).delete()
+                Lot.history.model.objects.filter(id=lot.pk).delete()
+            connection.set_schema_to_public()
 
 
 def test_codes_are_found_as_typed_and_by_their_gs1_link(traced, in_commune, tule):
