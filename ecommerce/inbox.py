@@ -5,8 +5,9 @@
 * a producer's members: their orders to confirm and their paid orders to ship (each line opens
   the order list of ``ecommerce.order_views`` filtered by that state).
 
-Each person's lines are counted together, one query per table; a line opens the overview page
-at the list of exactly those items (``#<key>``).
+Each person's lines are counted together, one query per table; a line opens the list of exactly
+those items: the overview page's (``#<key>``), or for orders the producer's order list of that
+state.
 """
 from __future__ import annotations
 

@@ -125,6 +125,7 @@ def fits(page, *, budget: int | None = None) -> None:
     assert page.console_errors == []
     if budget is not None:
         assert 0 < page.meter.total <= budget, f"{page.url} transferred {page.meter.total} bytes"
+        print(f"{page.url}: {page.meter.total} bytes, {width} px")
 
 
 def sms_of(order_code: str, kind: str) -> tuple[str, str]:
@@ -228,6 +229,7 @@ def test_an_order_from_placing_to_delivery_on_phones(live_db, worker, gateway, p
             assert "Đã giao" in seller.locator(".messages").inner_text()
             wait_for_sms(gateway, sms_of(code, "delivered")[0], BUYER_PHONE)
 
+            buyer.meter.reset()
             buyer.reload()
             fits(buyer, budget=BUDGET)
             assert buyer.locator("#order-state").get_attribute("data-state") == "delivered"
