@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 import uuid
 
-import pytest
-
 from core import vietqr
 
 HOST = "tule.localhost"
@@ -66,8 +64,10 @@ def test_the_vietqr_appears_once_the_producer_confirmed(market, client_for, tule
     assert "120.000 đ" in page
     image = client.get(f"/don-hang/{order.code}/vietqr.png")
     assert image.status_code == 200 and image["Content-Type"] == "image/png"
+    from ecommerce import vietqr as order_vietqr
+
     with in_commune(tule):
-        payload = vietqr.parse_payload(__import__("ecommerce.vietqr", fromlist=["x"]).payload_for(order))
+        payload = vietqr.parse_payload(order_vietqr.payload_for(order))
     assert payload["54"] == "120000" and payload["62"]["08"] == f"DH {order.code}"
     assert payload["38"]["01"] == {"00": "970405", "01": "000004630001"}
 
