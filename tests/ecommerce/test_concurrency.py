@@ -47,6 +47,19 @@ def committed_market(django_db_setup, django_db_blocker):
         finally:
             connection.set_schema_to_public()
             with schema_context(tule.schema_name):
+                # What the product's publishing left: its outbox entries, their index lines and
+                # public rows (the outbox's and the catalogue's tests count what they find there).
+                from outbox.models import Entry
+                from published.models import Pending, Publication
+
+                keys = [str(pk) for pk in Product.objects.filter(producer__name="HTX Đồng Thời").values_list("pk", flat=True)]
+                entries = list(Entry.objects.filter(key__in=keys).values_list("pk", flat=True))
+                Pending.objects.filter(schema_name=tule.schema_name, entry_id__in=entries).delete()
+                Entry.objects.filter(pk__in=entries).delete()
+                Publication.objects.filter(commune=tule, key__in=keys).delete()
+                from django.apps import apps
+
+                apps.get_model("ocop_national", "CatalogueProduct").objects.filter(commune=tule, key__in=keys).delete()
                 OrderEvent.objects.filter(order__producer__name="HTX Đồng Thời").delete()
                 OrderLine.objects.filter(order__producer__name="HTX Đồng Thời").delete()
                 Order.history.model.objects.filter(producer_id__in=Producer.objects.filter(
