@@ -1,18 +1,25 @@
 """The commune's public OCOP catalogue (citizens' layout, phone-first, no script): the listed
 products with search and filters, and each product's page.
 
-* ``/products/`` (``ocop:catalogue``): the products listed to buyers
+* ``/san-pham/`` (``ocop:catalogue``): the products listed to buyers
   (``selectors.listed_products``), searched without accents ("nep tu le" finds "Gạo nếp Tú
   Lệ"), filtered by group, stars shown today, village and price range, 20 a page. A filter
   that cannot be read is named at the top and beside its field, keeps what was typed, and is
   left out of the search instead of failing it.
-* ``/products/<slug>/`` (``ocop:product``): the approved (live) version of a listed product:
-  price per unit, minimum order, stock, season, the producer and its village, the OCOP
+* ``/san-pham/<slug>/`` (``ocop:product``): the approved (live) version of a listed product:
+  price per unit, minimum order, stock state, season, the producer and its village, the OCOP
   certificate and its stars (none, with the reason, once it expired or was revoked), the photos
   in the sizes stored (``srcset``, loaded lazily), a link to order it when the order form is
   there, and its schema.org Product data (``ecommerce.jsonld``). A product that is not listed
   (hidden, waiting, its producer suspended) is not found.
 * ``home_section``: the catalogue's part of the commune's public home (``PublicSection``).
+
+What these pages show depends only on the listed products (their public rows), the day (the
+stars and the season of the day), the language and the query: it is drawn once and kept in the
+shared cache under the commune's catalogue version (``ocop_national.kept``), which every change
+of a product's public row renews (``ecommerce.publishing.refresh``); only the layout around it
+(the visitor's session, the language form) is drawn on every request. Figures in
+bench/README.md (OCOP).
 
 The pages read only; every change goes through ``ecommerce.services``. A commune's pages read
 its own schema, so they never show another commune's products.
@@ -20,11 +27,15 @@ its own schema, so they never show another commune's products.
 from __future__ import annotations
 
 import datetime
+import hashlib
 
 from django import forms
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import Max
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -34,13 +45,13 @@ from django.utils.translation import gettext_lazy
 from communes.modules import public_layout
 from ecommerce import jsonld, publishing, selectors
 from ecommerce.models import ProductGroup, ProductPhoto
+from ocop_national import kept
 from population.models import Village
 
 PAGE_SIZE = 20
 HOME_PRODUCTS = 4
 MAX_QUERY_LENGTH = 100
 CARD_WIDTH = 320
-LOW_STOCK = 10
 STAR_CHOICES = (3, 4, 5)
 
 
@@ -88,9 +99,9 @@ class CatalogueFilterForm(forms.Form):
     def __init__(self, *args, groups=(), villages=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["q"].widget.attrs["placeholder"] = _("e.g. gao nep, mat ong, che")
-        self.fields["group"].choices = [("", _("All groups"))] + [(g.code, g.name) for g in groups]
+        self.fields["group"].choices = [("", _("All groups"))] + [(code, name) for code, name in groups]
         self.fields["stars"].choices = [("", _("Any"))] + [(str(n), _("%(n)d stars") % {"n": n}) for n in STAR_CHOICES]
-        self.fields["village"].choices = [("", _("All villages"))] + [(str(v.pk), v.name) for v in villages]
+        self.fields["village"].choices = [("", _("All villages"))] + [(str(pk), name) for pk, name in villages]
         for name in ("group", "stars", "village"):
             self.fields[name].error_messages["invalid_choice"] = {
                 "group": _("Choose a product group from the list."),
@@ -174,12 +185,11 @@ def picture(photo: ProductPhoto | None, *, sizes: str = "100vw", fallback: int =
 
 
 def stock_text(product) -> tuple[str, str]:
-    """(state, words) of a listed product's stock: in stock, few left, or out of stock."""
+    """(state, words) of a listed product's stock: in stock (the minimum order can be bought) or
+    out of stock. The count itself is not shown: a page is kept until the state changes."""
     version = product.live_version
     if publishing.stock_state(product.stock, version.min_order) == "out_of_stock":
         return "out", _("Out of stock")
-    if product.stock < LOW_STOCK:
-        return "low", _("Only %(stock)d %(unit)s left") % {"stock": product.stock, "unit": version.unit}
     return "in", _("In stock")
 
 
@@ -218,53 +228,111 @@ def cards(products, today: datetime.date) -> list[dict]:
 
 # --- pages ---------------------------------------------------------------------------------------
 
+def _kept(part: str, today: datetime.date, make):
+    """``make()`` kept (``ocop_national.kept``) under the commune's catalogue version (every
+    change of a listed product draws a new one), the day (the stars of the day), the language and
+    ``part``."""
+    key = f"ocop:cat:{connection.schema_name}:{today.isoformat()}:{get_language()}:{part}"
+    return kept.kept(publishing.catalogue_version_key(), key, make)
+
+
+MAX_KEPT_QUERY = 300  # characters of a query string whose page is kept
+
+
 def catalogue(request):
+    """The catalogue's page. Its content (the form as typed with its errors, the cards, their
+    count, the pages) depends only on the query, the commune's catalogue, the day and the
+    language: it is kept under those (``_kept``) and drawn once until a listed product
+    changes; only the layout around it (the visitor's session, the language form) is drawn on
+    every request."""
     today = timezone.localdate()
-    groups, villages = _groups(), _villages()
-    form = CatalogueFilterForm(request.GET or None, groups=groups, villages=villages)
-    values = form.values() if request.GET else {}
-    products = filtered_products(values, today)
-    page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    commune = getattr(request, "commune", None)
+
+    def content() -> str:
+        choices = _kept("choices", today, lambda: {
+            "groups": [(g.code, g.name) for g in _groups()], "villages": [(v.pk, v.name) for v in _villages()]})
+        form = CatalogueFilterForm(request.GET or None, groups=choices["groups"], villages=choices["villages"])
+        values = form.values() if request.GET else {}
+        query = request.GET.copy()
+        query.pop("page", None)
+        filtered = any(value not in (None, "") for value in values.values())
+        # Every id that matches, in order, in one narrow query (a commune lists a few thousand
+        # products at most: their count is the list's length), then the page's 20 rows whole.
+        page = Paginator(list(filtered_products(values, today).values_list("pk", flat=True)), PAGE_SIZE).get_page(
+            request.GET.get("page"))
+        ids = list(page.object_list)
+        rows = {row.pk: row for row in selectors.listed_products().filter(pk__in=ids)}
+        return render_to_string("ecommerce/public/_catalogue.html", {
+            "commune": commune, "form": form, "filtered": filtered, "page": page,
+            "cards": cards([rows[pk] for pk in ids if pk in rows], today), "query_string": query.urlencode(),
+            "filters_open": any(values.get(name) not in (None, "") for name in (
+                "group", "stars", "village", "price_min", "price_max")) or bool(form.errors),
+        }, request=None)
+
+    if len(request.META.get("QUERY_STRING", "")) <= MAX_KEPT_QUERY:
+        pairs = sorted((name, value) for name, values in request.GET.lists() for value in values)
+        html = _kept("page:" + hashlib.sha256(repr(pairs).encode()).hexdigest()[:32], today, content)
+    else:
+        html = content()
     return render(request, "ecommerce/public/catalogue.html", {
-        "public_layout": public_layout(), "form": form, "page": page, "cards": cards(page.object_list, today), "query_string": query.urlencode(),
-        "filtered": any(value not in (None, "") for value in values.values()),
-        "filters_open": any(values.get(name) not in (None, "") for name in ("group", "stars", "village", "price_min",
-                                                                            "price_max")) or bool(form.errors),
+        "public_layout": public_layout(), "content": mark_safe(html),  # noqa: S308 - drawn by our template
     })
 
 
+class _NotListed(Exception):
+    """The product asked for is not listed (nothing is kept for it)."""
+
+
 def product(request, slug: str):
+    """A listed product's page: its content (no part of it depends on the visitor) is kept under
+    the commune's catalogue version, the day and the language, as the catalogue's page."""
     today = timezone.localdate()
-    found = selectors.listed_products().filter(slug=slug[:80]).first()
-    if found is None:
+    slug = slug[:80]
+
+    def content() -> dict:
+        found = selectors.listed_products().filter(slug=slug).first()
+        if found is None:
+            raise _NotListed
+        version = found.live_version
+        certificate = selectors.current_certificate(found, today)
+        stars = certificate.stars_now(today) if certificate is not None else None
+        photos = list(ProductPhoto.objects.filter(product=found).order_by("order", "pk"))
+        pictures = [p for p in (picture(photo, sizes="(max-width: 40rem) 100vw, 40rem") for photo in photos) if p]
+        state, words = stock_text(found)
+        season, in_season = season_text(version, today)
+        english = (get_language() or "").startswith("en") and bool(version.description_en)
+        data = jsonld.product(found, certificate=certificate, stars=stars, photos=photos)
+        html = render_to_string("ecommerce/public/_product.html", {
+            "commune": getattr(request, "commune", None), "product": found, "version": version,
+            "producer": found.producer, "village": found.producer.village, "certificate": certificate,
+            "stars": stars, "pictures": pictures, "stock_state": state, "stock_text": words, "season": season,
+            "in_season": in_season, "seasonal": bool(version.season_months),
+            "description": version.description_en if english else version.description,
+            "order_url": order_url(found.slug) if state != "out" else "", "jsonld": jsonld.script_text(data),
+        }, request=None)
+        return {"title": version.name, "html": html}
+
+    try:
+        drawn = _kept(f"product:{slug}", today, content)
+    except _NotListed:
         return render(request, "ecommerce/public/not_found.html", {"public_layout": public_layout()}, status=404)
-    version = found.live_version
-    certificate = selectors.current_certificate(found, today)
-    stars = certificate.stars_now(today) if certificate is not None else None
-    photos = list(ProductPhoto.objects.filter(product=found).order_by("order", "pk"))
-    pictures = [p for p in (picture(photo, sizes="(max-width: 40rem) 100vw, 40rem") for photo in photos) if p]
-    state, words = stock_text(found)
-    season, in_season = season_text(version, today)
-    english = (get_language() or "").startswith("en") and bool(version.description_en)
-    data = jsonld.product(found, certificate=certificate, stars=stars, photos=photos)
     return render(request, "ecommerce/public/product.html", {
-        "public_layout": public_layout(), "product": found, "version": version, "producer": found.producer, "village": found.producer.village,
-        "certificate": certificate, "stars": stars, "pictures": pictures, "stock_state": state, "stock_text": words,
-        "season": season, "in_season": in_season, "seasonal": bool(version.season_months),
-        "description": version.description_en if english else version.description,
-        "order_url": order_url(found.slug) if state != "out" else "",
-        "jsonld": jsonld.script_text(data), "today": today,
+        "public_layout": public_layout(), "title": drawn["title"],
+        "content": mark_safe(drawn["html"]),  # noqa: S308 - drawn by our template
     })
 
 
 def home_section(request) -> dict:
-    """The catalogue's part of the commune's public home: the search, the groups with listed
-    products and the latest products listed."""
+    """The catalogue's part of the commune's public home: the search and the latest products
+    listed (kept per catalogue version and day, as the catalogue's page)."""
     today = timezone.localdate()
-    listed = selectors.listed_products()
-    latest = list(listed.order_by("-published_at", "-pk")[:HOME_PRODUCTS])
-    if not latest:
-        return {"cards": [], "count": 0}
-    return {"cards": cards(latest, today), "count": listed.count()}
+
+    def latest_cards() -> str:
+        listed = selectors.listed_products()
+        latest = list(listed.order_by("-published_at", "-pk")[:HOME_PRODUCTS])
+        if not latest:
+            return ""
+        return render_to_string("ecommerce/public/_cards.html", {
+            "cards": cards(latest, today), "count": listed.count(), "home": True}, request=None)
+
+    return {"cards_html": mark_safe(_kept("home", today, latest_cards))}  # noqa: S308 - drawn by our template

@@ -192,6 +192,24 @@ def public_digests(keys: list[str]) -> dict[str, str | None]:
     return {key: digest for key, (_version, digest) in state.items()}
 
 
+# --- the version of the commune's catalogue pages ------------------------------------------------
+# The catalogue's pages keep what they drew (``ecommerce.public_views``) under the commune's
+# catalogue version (``ocop_national.kept``): every refresh of a product's public row draws a new
+# one, so a page never shows a product as it was before a change.
+
+VERSION_KEY = "ocop:catalogue:{schema}"
+
+
+def catalogue_version_key() -> str:
+    return VERSION_KEY.format(schema=connection.schema_name)
+
+
+def catalogue_changed() -> None:
+    from ocop_national import kept
+
+    kept.changed(catalogue_version_key())
+
+
 def refresh(product_ids: Iterable[int]) -> dict[str, int]:
     """Publish the public rows of these products that differ from the public side, and withdraw
     those no longer listed, in the caller's transaction. The products are locked first (in id
@@ -201,6 +219,7 @@ def refresh(product_ids: Iterable[int]) -> dict[str, int]:
     if not ids:
         return {"published": 0, "withdrawn": 0}
     with transaction.atomic():
+        catalogue_changed()
         return _refresh(ids)
 
 
@@ -298,11 +317,14 @@ def row_fields(data: dict) -> dict:
 
 
 def apply(delivery) -> None:
-    """The topic's handler: upsert the commune's row of the product, or remove it."""
+    """The topic's handler: upsert the commune's row of the product, or remove it (and draw a new
+    version of the national catalogue's pages once the writer's transaction commits)."""
+    from ocop_national import catalogue
     from ocop_national.models import CatalogueProduct
     from published import rows
 
     rows.apply(CatalogueProduct, delivery, row_fields)
+    catalogue.rows_changed()
 
 
 # --- rows changed outside the services ---------------------------------------------------------

@@ -21,10 +21,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, generics, serializers
 from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
 
 from core.api import Pagination
 from ocop_national import catalogue
 from ocop_national.models import CatalogueProduct, StockState
+
+
+MAX_KEPT_QUERY = 300  # characters of a query string whose answer is kept
 
 
 class CataloguePagination(Pagination):
@@ -108,11 +112,25 @@ class CatalogueView(generics.ListAPIView):
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
+    def list(self, request, *args, **kwargs):
+        """The page's body is kept per query (its links name the host asked), published rows'
+        version, day and language (``catalogue.kept``); a bad filter is answered at once."""
+        self.today = timezone.localdate()
+
+        def body():
+            return super(CatalogueView, self).list(request, *args, **kwargs).data
+
+        if len(request.META.get("QUERY_STRING", "")) > MAX_KEPT_QUERY:
+            return Response(body())
+        pairs = [(name, value) for name, values in request.query_params.lists() for value in values]
+        part = f"api:{request.scheme}:{request.get_host()}:{catalogue.query_digest(pairs)}"
+        return Response(catalogue.kept(part, self.today, body))
+
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "today": getattr(self, "today", None)}
 
     def get_queryset(self):
-        self.today = timezone.localdate()
+        self.today = getattr(self, "today", None) or timezone.localdate()
         if getattr(self, "swagger_fake_view", False):
             return CatalogueProduct.objects.none()
         filters, errors = catalogue.parse(self.request.query_params)

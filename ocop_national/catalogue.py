@@ -2,9 +2,10 @@
 row shows on a day.
 
 Everything is read from ``CatalogueProduct`` (public schema) in one query per page (plus its
-count): no commune's schema is visited. The search takes every word typed, without accents
-("nep tu le" finds "Gạo nếp Tú Lệ"), and keeps the rows whose folded text holds all of them;
-the trigram index on ``search_text`` answers ``LIKE '%word%'`` without reading every row.
+count): no commune's schema is visited. The search folds what was typed (lower case, no accents:
+"Gạo Nếp" and "gao nep" are the same) and keeps the rows whose folded text has every word typed
+at the beginning of one of its words ("mat ong" finds "mật ong hoa nhãn"; "ong" alone does not
+find "bông"), answered by the GIN index of ``search_vector`` without reading every row.
 
 Filters (query parameters of both the page and the API): ``q`` (words), ``group`` (an OCOP
 group's code, ``1`` to ``6``), ``stars`` (3, 4 or 5: the stars shown today), ``price_min`` and
@@ -17,11 +18,10 @@ from __future__ import annotations
 
 import datetime
 import re
-import threading
-import time
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Count, IntegerField, Max, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,10 +32,10 @@ MAX_QUERY_LENGTH = 100
 MAX_WORDS = 8
 MAX_PRICE = 1_000_000_000
 STAR_CHOICES = (3, 4, 5)
-FACETS_SECONDS = 60
 _GROUP = re.compile(r"^[0-9A-Za-z.]{1,20}$")
 _PROVINCE = re.compile(r"^\d{2}$")
 _COMMUNE = re.compile(r"^\d{5}$")
+_NOT_WORD = re.compile(r"[^0-9a-z]+")
 
 
 @dataclass
@@ -193,11 +193,14 @@ def stars_on(row: CatalogueProduct, today: datetime.date | None = None) -> Stars
 # --- the query ---------------------------------------------------------------------------------
 
 def products(filters: Filters, today: datetime.date | None = None) -> QuerySet[CatalogueProduct]:
-    """The rows that pass ``filters``, each with ``stars_today``, best stars first then by name."""
+    """The rows that pass ``filters``, each with ``stars_today``, by name (the name index serves a
+    page of the whole catalogue)."""
     today = today or timezone.localdate()
     rows = CatalogueProduct.objects.all()
-    for word in filters.words:
-        rows = rows.filter(search_text__contains=word)
+    query = tsquery(filters.words)
+    if query:
+        rows = rows.filter(RawSQL("search_vector @@ to_tsquery('simple'::regconfig, %s)", [query],
+                                  output_field=BooleanField()))
     if filters.group:
         rows = rows.filter(Q(group_code=filters.group) | Q(subgroup_code=filters.group))
     if filters.stars:
@@ -217,24 +220,51 @@ def products(filters: Filters, today: datetime.date | None = None) -> QuerySet[C
         rows = rows.filter(village__iexact=filters.village)
     if filters.in_stock:
         rows = rows.filter(stock_state=StockState.IN_STOCK)
-    return (rows.annotate(stars_today=stars_expression(today)).select_related("commune")
-            .order_by("-stars_today", "name", "pk"))
+    return rows.annotate(stars_today=stars_expression(today)).select_related("commune").order_by("name", "pk")
+
+
+def tsquery(words: list[str]) -> str:
+    """'mat:* & ong:*' for the words typed (folded): each must begin a word of the row. Only
+    letters and digits reach the query (a word is split where anything else stands)."""
+    terms = []
+    for word in words:
+        terms.extend(part for part in _NOT_WORD.split(word) if part)
+    return " & ".join(f"{term}:*" for term in terms[:MAX_WORDS])
+
+
+# --- what the pages keep ------------------------------------------------------------------------
+
+VERSION_KEY = "ocop:national:version"
+
+
+def rows_changed() -> None:
+    """The writer changed rows: the pages drawn before its commit are not shown after it."""
+    from ocop_national import kept
+
+    kept.changed(VERSION_KEY)
+
+
+def kept(part: str, today: datetime.date, make):
+    """``make()`` kept (``ocop_national.kept``) under the published rows' version (a writer that
+    changes rows draws a new one), the day (the stars of the day), the language and ``part``."""
+    from django.utils.translation import get_language
+
+    from ocop_national import kept as keeping
+
+    return keeping.kept(VERSION_KEY, f"ocop:national:{today.isoformat()}:{get_language()}:{part}", make)
+
+
+def query_digest(pairs) -> str:
+    import hashlib
+
+    return hashlib.sha256(repr(sorted(pairs)).encode()).hexdigest()[:32]
 
 
 # --- what the filters offer --------------------------------------------------------------------
 
-_facets: dict = {}
-_facets_lock = threading.Lock()
-
-
 def facets() -> dict:
-    """The groups and provinces that have published products (kept in memory ``FACETS_SECONDS``):
+    """The groups and provinces that have published products (the page keeps them per version):
     {"groups": [(code, name, count)], "provinces": [(code, name)]}."""
-    now = time.monotonic()
-    with _facets_lock:
-        cached = _facets.get("value")
-        if cached and now - cached[0] < FACETS_SECONDS:
-            return cached[1]
     from communes.models import SupervisingUnit
     from core.text import vi_sort_key
 
@@ -251,15 +281,7 @@ def facets() -> dict:
             province_codes.add(unit.code)
     provinces = sorted(((u.code, u.name) for u in units.values() if u.code in province_codes
                         and u.kind == SupervisingUnit.Kind.PROVINCE), key=lambda pair: vi_sort_key(pair[1]))
-    value = {"groups": groups, "provinces": provinces}
-    with _facets_lock:
-        _facets["value"] = (now, value)
-    return value
-
-
-def clear_facets() -> None:
-    with _facets_lock:
-        _facets.clear()
+    return {"groups": groups, "provinces": provinces}
 
 
 def communes_of(filters: Filters) -> list[tuple[str, str]]:

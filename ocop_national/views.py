@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,31 +27,44 @@ def card(row, today) -> dict:
     return {"row": row, "stars": catalogue.stars_on(row, today)}
 
 
+MAX_KEPT_QUERY = 300  # characters of a query string whose page is kept
+
+
 def catalogue_page(request):
+    """The national catalogue's page. Its content depends only on the query, the published rows,
+    the day and the language: it is kept under those (``catalogue.kept``; a writer that
+    changes rows draws a new version) and only the layout is drawn on every request."""
     today = timezone.localdate()
-    filters, errors = catalogue.parse(request.GET)
-    rows = catalogue.products(filters, today)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    facets = catalogue.facets()
-    cards = [card(row, today) for row in page.object_list]
-    response = render(request, "ocop_national/catalogue.html", {
-        "filters": filters, "raw": filters.raw, "errors": errors,
-        "error_list": [(name, FIELD_LABELS.get(name, name), message) for name, messages in errors.items()
-                       for message in messages],
-        "page": page, "cards": cards, "query_string": query.urlencode(),
-        "groups": facets["groups"], "provinces": facets["provinces"], "star_choices": catalogue.STAR_CHOICES,
-        "communes": catalogue.communes_of(filters) if filters.province else [],
-        "villages": catalogue.villages_of(filters.commune_id) if filters.commune_id else [],
-        "filters_open": bool(errors) or any(filters.raw.get(name) for name in FIELD_LABELS if name != "q"),
-        "today": today,
-    })
-    # The photos are served by each commune's own site: this page alone may show images from
-    # the origins of the photos it lists.
-    origins = sorted({origin for origin in (image_origin(c["row"].image_url) for c in cards) if origin})
-    if origins:
-        response._csp_update = {"img-src": origins}
+
+    def content() -> dict:
+        filters, errors = catalogue.parse(request.GET)
+        page = Paginator(catalogue.products(filters, today), PAGE_SIZE).get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
+        facets = catalogue.kept("facets", today, catalogue.facets)
+        cards = [card(row, today) for row in page.object_list]
+        html = render_to_string("ocop_national/_catalogue.html", {
+            "filters": filters, "raw": filters.raw, "errors": errors,
+            "error_list": [(name, FIELD_LABELS.get(name, name), message) for name, messages in errors.items()
+                           for message in messages],
+            "page": page, "cards": cards, "query_string": query.urlencode(),
+            "groups": facets["groups"], "provinces": facets["provinces"], "star_choices": catalogue.STAR_CHOICES,
+            "communes": catalogue.communes_of(filters) if filters.province else [],
+            "villages": catalogue.villages_of(filters.commune_id) if filters.commune_id else [],
+            "filters_open": bool(errors) or any(filters.raw.get(name) for name in FIELD_LABELS if name != "q"),
+        }, request=None)
+        # The photos are served by each commune's own site: this page alone may show images
+        # from the origins of the photos it lists.
+        return {"html": html, "origins": sorted({o for o in (image_origin(c["row"].image_url) for c in cards) if o})}
+
+    if len(request.META.get("QUERY_STRING", "")) <= MAX_KEPT_QUERY:
+        pairs = [(name, value) for name, values in request.GET.lists() for value in values]
+        drawn = catalogue.kept("page:" + catalogue.query_digest(pairs), today, content)
+    else:
+        drawn = content()
+    response = render(request, "ocop_national/catalogue.html", {"content": mark_safe(drawn["html"])})  # noqa: S308
+    if drawn["origins"]:
+        response._csp_update = {"img-src": drawn["origins"]}
     return response
 
 

@@ -259,3 +259,36 @@ def test_a_commune_never_shows_another_commune_s_products(shelf, client_for, yen
     other = client_for("yenhoa.localhost")
     assert names(other.get("/san-pham/")) == ["Nhãn sấy Thử"]
     assert other.get(f"/san-pham/{shelf['rice'].slug}/").status_code == 404
+
+
+def test_the_catalogue_is_drawn_without_redis(shelf, client_for, settings):
+    import copy
+
+    caches = copy.deepcopy(settings.CACHES)
+    caches["shared"]["LOCATION"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    settings.CACHES = caches
+    assert sorted(names(get(client_for, "/san-pham/"))) == ["Chè Thử", "Gạo nếp Thử", "Mật ong bạc hà Thử"]
+    assert "Mật ong bạc hà Thử" in get(client_for, "/").content.decode()
+
+
+def test_a_page_kept_is_drawn_again_once_a_product_changes(shelf, client_for, tule, in_commune):
+    assert "Gạo nếp Thử" in names(get(client_for, "/san-pham/", q="gao"))
+    assert "60.000 đ" in get(client_for, "/san-pham/", q="gao").content.decode()
+    with in_commune(tule):
+        services.save_version(shelf["seller"], shelf["rice"], price="65.000")
+        services.submit_version(shelf["seller"], shelf["rice"])
+        assert "60.000 đ" in get(client_for, "/san-pham/", q="gao").content.decode()  # waiting: the listing stays
+    with in_commune(tule):
+        services.approve_version(shelf["officer"], shelf["rice"].versions.get(state="submitted"))
+    html = get(client_for, "/san-pham/", q="gao").content.decode()
+    assert "65.000 đ" in html and "60.000 đ" not in html
+
+
+def test_the_product_page_follows_its_stock_state(shelf, client_for, tule, in_commune):
+    rice = shelf["rice"]
+    assert "Còn hàng" in get(client_for, f"/san-pham/{rice.slug}/").content.decode()
+    with in_commune(tule):
+        services.set_stock(shelf["seller"], rice, 1)  # below its minimum order of 2
+    html = get(client_for, f"/san-pham/{rice.slug}/").content.decode()
+    assert "Hết hàng" in html and "OutOfStock" in html
+    assert "Hết hàng" in get(client_for, "/san-pham/", q="gao").content.decode()
