@@ -342,6 +342,8 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "outbox.sweep", "schedule": float(env("XASO_OUTBOX_SWEEP_SECONDS", "15"))},
     # Every commune's figures of the previous and the current month are published (outbox.facts).
     "outbox-facts": {"task": "outbox.refresh_facts", "schedule": crontab(minute=25)},
+    # The national OCOP catalogue's rows are made good nightly where a change bypassed the services.
+    "ocop-catalogue-resync": {"task": "ecommerce.resync_catalogue", "schedule": crontab(hour=2, minute=40)},
     # OCOP certificates ending within 90 and 30 days: their producers and economy officers are told once.
     "ocop-certificate-warnings": {"task": "ecommerce.warn_certificates", "schedule": crontab(hour=7, minute=30)},
 }

@@ -10,7 +10,9 @@ change that alters it and withdrawn when the product leaves the listing:
   changes only when the stock state does: in stock, or below the minimum order);
 * rows written outside the services (a village's name or position, a product group's name, a
   product's photos) refresh their products through the ``post_save``/``post_delete`` signals
-  connected by ``connect_signals``.
+  connected by ``connect_signals``;
+* what changes without a signal (a bulk update: photos put in another order, say) is made good by
+  the daily resync (``resync_catalogue``, beat), which publishes only what differs.
 
 ``refresh`` compares each payload's digest with what the public side holds or will hold (the
 entries still waiting, then the ledger), and publishes only what differs: a change that leaves
@@ -41,6 +43,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
+from celery import shared_task
 from django.db import connection, transaction
 from django.urls import reverse
 
@@ -271,6 +274,41 @@ def snapshot() -> Iterable[tuple[str, dict]]:
 
     rows = payloads(listed_products().order_by("pk"))
     return [(str(pk), row) for pk, row in sorted(rows.items())]
+
+
+# --- the daily resync ----------------------------------------------------------------------------
+# Every change the services make publishes at once; a row changed outside them without a signal
+# (a bulk update, say) is made good by the daily resync: every commune's snapshot, published only
+# where it differs from the public side (what ``republish`` does for one topic).
+
+@shared_task(name="ecommerce.resync_catalogue", ignore_result=True)
+def resync_catalogue() -> int:
+    """Beat: one ``ecommerce.resync_catalogue_commune`` per commune (a lost message is made good
+    the next day; the work is idempotent)."""
+    from django_tenants.utils import get_public_schema_name
+
+    from communes.models import Commune
+
+    count = 0
+    for schema_name in Commune.objects.exclude(schema_name=get_public_schema_name()).order_by("code").values_list(
+            "schema_name", flat=True).iterator():
+        resync_catalogue_commune.apply_async(args=[schema_name])
+        count += 1
+    return count
+
+
+@shared_task(name="ecommerce.resync_catalogue_commune", acks_late=True, ignore_result=True)
+def resync_catalogue_commune(schema_name: str) -> str:
+    """Publish what differs between the commune's listed products and its public rows."""
+    from django_tenants.utils import schema_context
+
+    from outbox.services import sync
+
+    with schema_context(schema_name), transaction.atomic():
+        result = sync(TOPIC, snapshot())
+        if result.published or result.withdrawn:
+            catalogue_changed()
+    return str(result)
 
 
 # --- the public side (runs in the commune's writer, writes the public schema only) -----------------

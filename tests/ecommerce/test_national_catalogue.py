@@ -245,3 +245,15 @@ def test_a_page_kept_is_drawn_again_once_a_writer_changed_rows(published, client
     deliver_all(tule)
     assert api(client_for, q="gao").json()["count"] == 0
     assert "Gạo nếp Thử" not in client_for("localhost").get(PAGE, {"q": "gao"}).content.decode()
+
+
+def test_the_page_may_show_the_photos_of_the_communes_it_lists(published, client_for):
+    from ocop_national.models import CatalogueProduct
+
+    CatalogueProduct.objects.filter(key=str(published["rice"].pk)).update(
+        image_url="https://tule.example.gov.vn/anh-san-pham/7/abc-480.jpg")
+    response = client_for("localhost").get(PAGE, {"q": "gao nep", "in_stock": "1"})
+    policy = response["Content-Security-Policy"]
+    assert "img-src 'self' data: https://tule.example.gov.vn" in policy and 'src="https://tule.example.gov.vn/' in (
+        response.content.decode())
+    assert "tule.example.gov.vn" not in client_for("localhost").get(PAGE, {"q": "mat ong"})["Content-Security-Policy"]

@@ -240,3 +240,21 @@ def test_each_commune_publishes_its_own_rows(market, tule, yenhoa, in_commune, p
     assert [row.name for row in national(yenhoa).values()] == ["Mật ong hoa nhãn Thử"]
     assert national(yenhoa)[str(honey.pk)].url.startswith("http") and "yenhoa" in national(yenhoa)[str(honey.pk)].url
     assert {row.name for row in national(tule).values()} == {"Gạo nếp Thử", "Chè Thử"}
+
+
+def test_the_daily_resync_makes_good_a_change_that_bypassed_the_services(market, tule):
+    from ecommerce.models import ProductPhoto
+
+    rice = market["rice"]
+    variants = lambda name: [{"format": "jpeg", "width": 480, "height": 360, "path": f"x/{name}-480.jpg", "bytes": 1}]  # noqa: E731
+    first = ProductPhoto.objects.create(product=rice, order=0, variants=variants("a"))
+    second = ProductPhoto.objects.create(product=rice, order=1, variants=variants("b"))
+    deliver_all(tule)
+    assert national(tule)[str(rice.pk)].image_url.endswith(f"/{first.pk}/a-480.jpg")
+    ProductPhoto.objects.filter(pk=first.pk).update(order=2)  # no signal: nothing published
+    deliver_all(tule)
+    assert national(tule)[str(rice.pk)].image_url.endswith(f"/{first.pk}/a-480.jpg")
+    assert publishing.resync_catalogue_commune(tule.schema_name) == "1 published, 0 withdrawn, 1 unchanged"
+    deliver_all(tule)
+    assert national(tule)[str(rice.pk)].image_url.endswith(f"/{second.pk}/b-480.jpg")
+    assert publishing.resync_catalogue_commune(tule.schema_name) == "0 published, 0 withdrawn, 2 unchanged"
