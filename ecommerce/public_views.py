@@ -18,8 +18,8 @@ What these pages show depends only on the listed products (their public rows), t
 stars and the season of the day), the language and the query: it is drawn once and kept in the
 shared cache under the commune's catalogue version (``ocop_national.kept``), which every change
 of a product's public row renews (``ecommerce.publishing.refresh``); only the layout around it
-(the visitor's session, the language form) is drawn on every request. Figures in
-bench/README.md (OCOP).
+is drawn for a logged-in visitor; for anyone else the whole page is kept, with their own CSRF
+token put in on each request (``_respond``). Figures in bench/README.md (OCOP).
 
 The pages read only; every change goes through ``ecommerce.services``. A commune's pages read
 its own schema, so they never show another commune's products.
@@ -33,6 +33,7 @@ from django import forms
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Max
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
@@ -237,14 +238,35 @@ def _kept(part: str, today: datetime.date, make):
 
 
 MAX_KEPT_QUERY = 300  # characters of a query string whose page is kept
+# Stands for the visitor's CSRF token (the layout's language form) in a page kept whole.
+TOKEN_MARK = "OCOPKEPTPAGECSRFTOKEN7F3A9C"
+
+
+def _respond(request, today: datetime.date, part: str, template: str, context) -> HttpResponse:
+    """The page ``template`` drawn with ``context()`` in the citizens' layout. For a visitor who is
+    not logged in and has no message waiting, the layout does not depend on them but for their
+    CSRF token: the whole page is kept (``_kept``: the catalogue version, the day, the language,
+    ``part``, the address asked and the commune's own details the layout shows) with a mark
+    where the token goes, and each visitor gets their own token put there."""
+    from django.contrib import messages
+    from django.middleware.csrf import get_token
+
+    if request.user.is_authenticated or len(messages.get_messages(request)):
+        return render(request, template, context())
+    commune = getattr(request, "commune", None)
+    details = repr([getattr(commune, name, "") for name in ("name", "kind", "note", "address", "phone")])
+    path = request.get_full_path()
+    shell = f"{part}:whole:{hashlib.sha256(f'{details}|{path}'.encode()).hexdigest()[:32]}"
+    html = _kept(shell, today, lambda: render_to_string(
+        template, {**context(), "csrf_token": TOKEN_MARK}, request))
+    return HttpResponse(html.replace(TOKEN_MARK, get_token(request)))
 
 
 def catalogue(request):
     """The catalogue's page. Its content (the form as typed with its errors, the cards, their
     count, the pages) depends only on the query, the commune's catalogue, the day and the
     language: it is kept under those (``_kept``) and drawn once until a listed product
-    changes; only the layout around it (the visitor's session, the language form) is drawn on
-    every request."""
+    changes (``_respond`` keeps the whole page for a visitor who is not logged in)."""
     today = timezone.localdate()
     commune = getattr(request, "commune", None)
 
@@ -269,14 +291,13 @@ def catalogue(request):
                 "group", "stars", "village", "price_min", "price_max")) or bool(form.errors),
         }, request=None)
 
-    if len(request.META.get("QUERY_STRING", "")) <= MAX_KEPT_QUERY:
-        pairs = sorted((name, value) for name, values in request.GET.lists() for value in values)
-        html = _kept("page:" + hashlib.sha256(repr(pairs).encode()).hexdigest()[:32], today, content)
-    else:
-        html = content()
-    return render(request, "ecommerce/public/catalogue.html", {
-        "public_layout": public_layout(), "content": mark_safe(html),  # noqa: S308 - drawn by our template
-    })
+    if len(request.META.get("QUERY_STRING", "")) > MAX_KEPT_QUERY:
+        return render(request, "ecommerce/public/catalogue.html", {
+            "public_layout": public_layout(), "content": mark_safe(content())})  # noqa: S308 - our template's
+    pairs = sorted((name, value) for name, values in request.GET.lists() for value in values)
+    part = "page:" + hashlib.sha256(repr(pairs).encode()).hexdigest()[:32]
+    return _respond(request, today, part, "ecommerce/public/catalogue.html", lambda: {
+        "public_layout": public_layout(), "content": mark_safe(_kept(part, today, content))})  # noqa: S308
 
 
 class _NotListed(Exception):
@@ -312,14 +333,15 @@ def product(request, slug: str):
         }, request=None)
         return {"title": version.name, "html": html}
 
-    try:
+    def page() -> dict:
         drawn = _kept(f"product:{slug}", today, content)
+        return {"public_layout": public_layout(), "title": drawn["title"],
+                "content": mark_safe(drawn["html"])}  # noqa: S308 - drawn by our template
+
+    try:
+        return _respond(request, today, f"product:{slug}", "ecommerce/public/product.html", page)
     except _NotListed:
         return render(request, "ecommerce/public/not_found.html", {"public_layout": public_layout()}, status=404)
-    return render(request, "ecommerce/public/product.html", {
-        "public_layout": public_layout(), "title": drawn["title"],
-        "content": mark_safe(drawn["html"]),  # noqa: S308 - drawn by our template
-    })
 
 
 def home_section(request) -> dict:

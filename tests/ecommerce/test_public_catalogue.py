@@ -292,3 +292,21 @@ def test_the_product_page_follows_its_stock_state(shelf, client_for, tule, in_co
     html = get(client_for, f"/san-pham/{rice.slug}/").content.decode()
     assert "Hết hàng" in html and "OutOfStock" in html
     assert "Hết hàng" in get(client_for, "/san-pham/", q="gao").content.decode()
+
+
+def test_a_page_kept_whole_gives_each_visitor_their_own_token(shelf, client_for, make_user):
+    from django.test import Client
+
+    tokens = []
+    for _visitor in range(2):
+        client = Client(HTTP_HOST=HOST, enforce_csrf_checks=True)
+        html = client.get("/san-pham/", {"q": "gao"}).content.decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+        assert "OCOPKEPTPAGECSRFTOKEN" not in html and "Gạo nếp Thử" in html
+        tokens.append(token)
+        answer = client.post("/i18n/setlang/", {"csrfmiddlewaretoken": token, "language": "en", "next": "/san-pham/"})
+        assert answer.status_code == 302  # the token is this visitor's own: the form works
+    assert tokens[0] != tokens[1]
+    citizen = make_user("ocop_citizen_kept", phone="0912555666")
+    html = client_for(HOST, citizen).get("/san-pham/", {"q": "gao"}).content.decode()
+    assert "Gạo nếp Thử" in html and 'action="/accounts/logout/"' in html  # a logged-in visitor's own layout
