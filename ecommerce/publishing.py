@@ -18,7 +18,9 @@ change that alters it and withdrawn when the product leaves the listing:
 entries still waiting, then the ledger), and publishes only what differs: a change that leaves
 the public row as it was writes no entry, and the row's ``published_at`` on the national side is
 when its content last changed. ``snapshot`` gives every listed product for ``republish``, which
-publishes only what differs too: running it twice changes nothing the second time.
+publishes only what differs too: running it twice changes nothing the second time. Every refresh
+also renews the commune's catalogue version, under which its catalogue pages are kept
+(``ecommerce.public_views``).
 
 Stars: the payload carries, for 3, 4 and 5 stars, the last day the product holds at least that
 many (``stars_until``: the end of the latest certificate giving as many, revoked ones left out).
@@ -51,7 +53,7 @@ from core.text import fold
 
 TOPIC = "ocop.product"
 SEARCH_DESCRIPTION_CHARS = 1000
-PHOTO_WIDTH = 480  # the image of a card and of the feeds
+PHOTO_WIDTH = 480  # the photo of a national catalogue card (the stored size at or above it)
 TENANT_URLCONF = "config.urls_tenant"
 
 
