@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from communes.permissions import user_names
@@ -350,9 +350,9 @@ OUTGOING_FORMS = {
 # Signatures waited for, by the purpose of their job: (panel heading, the state the document
 # must be in for this signature to be asked again after a failure).
 SIGNATURE_PANELS = {
-    "leader": (_lazy("Signature of the person with authority"), OutgoingDocument.State.APPROVED),
-    "agency": (_lazy("Issuing: the agency's signature"), OutgoingDocument.State.NUMBERED),
-    "attachment": (_lazy("Issuing: the agency's signature"), OutgoingDocument.State.NUMBERED),
+    "leader": (gettext_lazy("Signature of the person with authority"), OutgoingDocument.State.APPROVED),
+    "agency": (gettext_lazy("Issuing: the agency's signature"), OutgoingDocument.State.NUMBERED),
+    "attachment": (gettext_lazy("Issuing: the agency's signature"), OutgoingDocument.State.NUMBERED),
 }
 
 

@@ -89,3 +89,23 @@ def test_vietnamese_whatever_the_browser_asks_until_the_user_chooses(db, client_
     assert "Log in" in client.get("/accounts/login/").content.decode()
     client.post("/i18n/setlang/", {"language": "vi", "next": "/accounts/login/"})
     assert "Đăng nhập" in client.get("/accounts/login/").content.decode()
+
+
+# The names under which makemessages finds strings: xgettext's own keywords for Python plus the
+# ones Django's makemessages adds. A string marked through another alias is never extracted.
+EXTRACTED_NAMES = {"_", "gettext", "gettext_lazy", "gettext_noop", "ngettext", "ngettext_lazy", "pgettext",
+                   "pgettext_lazy", "npgettext", "npgettext_lazy"}
+
+
+def test_translation_functions_are_imported_under_names_that_makemessages_extracts():
+    import ast
+
+    wrong = []
+    for path in ROOT.rglob("*.py"):
+        if any(part in IGNORE for part in path.relative_to(ROOT).parts):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation":
+                wrong += [f"{path.relative_to(ROOT)}: {alias.name} as {alias.asname}" for alias in node.names
+                          if alias.name in EXTRACTED_NAMES and alias.asname and alias.asname not in EXTRACTED_NAMES]
+    assert not wrong, f"strings marked through these names are never extracted: {wrong}"
