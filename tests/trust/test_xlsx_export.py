@@ -64,7 +64,7 @@ def hostile_data(tule, make_user, in_commune, settings, tmp_path):
     """Residents, households, documents and dossiers whose text begins like a formula."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
     from documents import services as document_services
-    from documents.models import TZ, DocumentType, IncomingDocument, OutgoingDocument
+    from documents.models import DocumentType, IncomingDocument, OutgoingDocument
     from onestop.models import Procedure
     from population import services
     from population.models import Household, Resident, Village
@@ -81,14 +81,15 @@ def hostile_data(tule, make_user, in_commune, settings, tmp_path):
                 ethnicity="01", relation="head" if index == 0 else "child",
             ))
         congvan = DocumentType.objects.get(code="cong-van")
-        today = timezone.localdate()
+        arrived = timezone.localtime() - datetime.timedelta(minutes=1)  # a moment ago, whatever the hour
+        today = arrived.date()
         for index, text in enumerate(HOSTILE, start=1):
             OutgoingDocument.objects.create(
                 doc_type=congvan, subject=text, signer_name=text, number=index, number_year=today.year,
                 sequence_key="x", number_symbol=f"{index:02d}/UBND-VP", issued_on=today, note=text,
             )
             document_services.register_incoming(IncomingDocument(
-                arrived_at=datetime.datetime.combine(today, datetime.time(9, 0), TZ), sender_org=text,
+                arrived_at=arrived, sender_org=text,
                 original_number_symbol=f"{index}/UBND", document_date=today, doc_type=congvan, subject=text,
             ), user=clerk)
         procedure = Procedure.objects.get(code="HT-02", is_current=True)
@@ -143,7 +144,7 @@ def test_figure_exports_write_names_as_text(make_user, tule, in_commune, client_
     settings.MEDIA_ROOT = str(tmp_path / "media")
     from broadcasting.models import Cluster
     from documents import services as document_services
-    from documents.models import TZ, IncomingDocument
+    from documents.models import IncomingDocument
     from onestop.models import Procedure
     from population.models import Village
     from tests.onestop.helpers import received_dossier
@@ -151,12 +152,12 @@ def test_figure_exports_write_names_as_text(make_user, tule, in_commune, client_
     officer = make_user("xlsx_fig_officer", roles={tule: [Role.ONESTOP_OFFICER]}, full_name=HOSTILE[0])
     clerk = make_user("xlsx_fig_clerk", roles={tule: [Role.CLERK]}, full_name=HOSTILE[2])
     everyone = make_user("xlsx_fig_reader", roles={tule: [Role.CHAIRMAN]})
-    today = timezone.localdate()
+    arrived = timezone.localtime() - datetime.timedelta(minutes=1)  # a moment ago, whatever the hour
     with in_commune(tule):
         received_dossier(Procedure.objects.get(code="HT-02", is_current=True), officer)
         incoming = document_services.register_incoming(IncomingDocument(
-            arrived_at=datetime.datetime.combine(today, datetime.time(9, 0), TZ), sender_org="UBND tỉnh",
-            document_date=today, type_name=HOSTILE[1], subject="Về việc thử",
+            arrived_at=arrived, sender_org="UBND tỉnh",
+            document_date=arrived.date(), type_name=HOSTILE[1], subject="Về việc thử",
         ), user=clerk)
         IncomingDocument.objects.filter(pk=incoming.pk).update(
             state="assigned", lead_handler=clerk, deadline=timezone.now() + datetime.timedelta(days=3))
