@@ -75,7 +75,9 @@ def period_work(tule, yenhoa, make_user):
             Bulletin.objects.create(title="Bản tin", text="Thông báo.", state="approved", valid_from=today,
                                     valid_until=today, decided_at=now)
             cluster = Cluster.objects.create(name="Cụm loa", village=Village.objects.create(name="Bản Số Liệu"))
-            start = now - datetime.timedelta(minutes=30)
+            # Half an hour ago, but not before the local day began (a run just after midnight).
+            midnight = timezone.make_aware(datetime.datetime.combine(today, datetime.time()))
+            start = max(now - datetime.timedelta(minutes=30), midnight)
             AsRunEntry.objects.create(cluster=cluster, asset_key="a", started_at=start,
                                       ended_at=start + datetime.timedelta(minutes=9))
             AsRunEntry.objects.create(cluster=cluster, asset_key="b", started_at=start + datetime.timedelta(minutes=10),
