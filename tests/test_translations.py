@@ -8,7 +8,6 @@ import sys
 import unicodedata
 from pathlib import Path
 
-import pytest
 from django.utils import translation
 
 ROOT = Path(__file__).resolve().parent.parent

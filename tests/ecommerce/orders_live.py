@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from django.db import connection
 from django_tenants.utils import schema_context, tenant_context
 
+from tests.outbox.state import clear_outbox
+
 TULE_SCHEMA = "c_04630"
 PASSWORD = "Mat-khau-2026!"
 
@@ -54,8 +56,6 @@ def committed_shop(*, stock: int = 10, price: int = 60_000, min_order: int = 1, 
 
 
 def forget(tule, producer_name: str, usernames: list[str], tag: str) -> None:
-    from django.apps import apps
-
     from communes.models import Membership, User
     from ecommerce.models import (
         BankNotification, Order, OrderEvent, OrderLine, OrderPayment, Producer, ProducerMember, Product,
@@ -85,16 +85,7 @@ def forget(tule, producer_name: str, usernames: list[str], tag: str) -> None:
         producers.delete()
         Village.history.model.objects.filter(name=f"Bản Thử Đơn {tag}").delete()
         Village.objects.filter(name=f"Bản Thử Đơn {tag}").delete()
-        keys = [str(pk) for pk in product_ids]
-        try:
-            apps.get_model("outbox", "Entry").objects.filter(key__in=keys).delete()
-        except LookupError:
-            pass
-    for label in ("published.Publication", "ocop_national.CatalogueProduct"):
-        try:
-            apps.get_model(label).objects.filter(commune=tule, key__in=keys).delete()
-        except LookupError:
-            pass
+    clear_outbox(tule)
     users = User.objects.filter(username__in=usernames)
     from django.contrib.sessions.models import Session
 

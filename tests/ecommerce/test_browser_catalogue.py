@@ -21,6 +21,7 @@ from django_tenants.utils import schema_context, tenant_context
 
 from communes.models import Commune, Membership, Role, User
 from tests.browser import live_server, require_chromium
+from tests.outbox.state import clear_outbox
 
 pytestmark = pytest.mark.django_db
 BUDGET = 150 * 1024
@@ -39,15 +40,11 @@ def png_upload(name: str = "anh.png"):
 def _remove_market(tule) -> None:
     """Remove what the fixture made in Tú Lệ and on the public side (committed rows)."""
     from ecommerce.models import Certificate, Producer, Product, ProductPhoto, ProductVersion
-    from ocop_national.models import CatalogueProduct
-    from outbox.models import Entry
     from population.models import Village
-    from published.models import Pending, Publication
 
     with schema_context(tule.schema_name):
         producers = Producer.objects.filter(name__startswith=PREFIX)
         products = Product.objects.filter(producer__in=producers)
-        keys = [str(pk) for pk in products.values_list("pk", flat=True)]
         for photo in ProductPhoto.objects.filter(product__in=products):
             from ecommerce import photos
 
@@ -64,11 +61,8 @@ def _remove_market(tule) -> None:
         producers.delete()
         Village.objects.filter(name__startswith=PREFIX).delete()
         Village.history.filter(name__startswith=PREFIX).delete()
-        Entry.objects.filter(topic="ocop.product", key__in=keys).delete()
+    clear_outbox(tule)
     connection.set_schema_to_public()
-    Pending.objects.filter(schema_name=tule.schema_name, topic="ocop.product").delete()
-    Publication.objects.filter(commune=tule, topic="ocop.product", key__in=keys).delete()
-    CatalogueProduct.objects.filter(commune=tule, key__in=keys).delete()
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ from django.db import connections
 from django.utils import timezone
 
 from ecommerce import services
-from ocop_national import catalogue
 from outbox.models import Entry
 from tests.ecommerce.test_publishing import deliver_all, moved_time
 

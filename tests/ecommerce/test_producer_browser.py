@@ -7,7 +7,6 @@ A threaded WSGI server serves the test database; the rows the browser needs are 
 removed afterwards."""
 from __future__ import annotations
 
-import io
 
 import pytest
 from django.conf import settings
@@ -19,6 +18,7 @@ from communes.models import Commune, Membership, Role, User
 from ecommerce import services
 from ecommerce.models import Producer, ProducerMember, Product, ProductPhoto, ProductVersion
 from tests.browser import live_server, require_chromium
+from tests.outbox.state import clear_outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +44,7 @@ def _remove(tule) -> None:
         ProducerMember.objects.filter(producer_id__in=ids).delete()
         Producer.objects.filter(pk__in=ids).delete()
         Village.objects.filter(name="Bản Trình Duyệt").delete()
+    clear_outbox(tule)
     connection.set_schema_to_public()
     users = User.objects.filter(username__in=[USERNAME, OFFICER])
     from django.contrib.sessions.models import Session

@@ -14,7 +14,7 @@ from PIL import Image
 
 from communes.models import Membership, Role
 from ecommerce import services
-from ecommerce.models import Certificate, Producer, ProducerMember, ProducerStatus, Product, ProductStatus, VersionState
+from ecommerce.models import Certificate, Producer, ProducerMember, ProducerStatus, Product, ProductStatus
 
 HOST = "tule.localhost"
 

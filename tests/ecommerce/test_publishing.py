@@ -19,8 +19,15 @@ from ecommerce import publishing, services
 from ocop_national.models import CatalogueProduct
 from outbox.models import Entry
 from outbox.writer import deliver
+from tests.outbox.state import empty_outbox
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _empty_outbox(db):
+    """Before the market is built: no rows that a committed test left behind."""
+    empty_outbox()
 
 
 def deliver_all(commune) -> dict:

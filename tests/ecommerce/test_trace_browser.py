@@ -19,6 +19,7 @@ from django_tenants.utils import tenant_context
 
 from tests.browser import live_server, require_chromium
 from tests.onestop.test_browser_onestop import Meter, check_light_phone_page
+from tests.outbox.state import clear_outbox
 
 pytestmark = pytest.mark.django_db
 BUDGET = 150 * 1024
@@ -98,6 +99,7 @@ def site(django_db_setup, django_db_blocker):
                         made["certificate"].delete()
                     Village.objects.filter(name__in=["Bản Thử Đơn mapa", "Bản Thử Đơn mapb"]).update(
                         latitude=None, longitude=None)
+                clear_outbox(tule)
                 connection.set_schema_to_public()
     settings.XASO_MAP_TILE_URL = old_tiles
     tiles.shutdown()

@@ -4,15 +4,19 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.db import connection
-from django_tenants.utils import schema_context
 
 from tests.outbox import probe
+from tests.outbox.state import empty_outbox
 
 
 @pytest.fixture(autouse=True)
-def _probe():
+def _probe(request):
     probe.reset()
+    marker = request.node.get_closest_marker("django_db")
+    committed = "transactional_db" in request.fixturenames or (marker and marker.kwargs.get("transaction"))
+    if "db" in request.fixturenames and not committed:
+        request.getfixturevalue("db")
+        empty_outbox()  # what a committed test left behind is not this test's
     yield
     probe.reset()
 
@@ -22,19 +26,6 @@ def public_rows(commune, source: str = "probe") -> dict:
     from published.models import MonthlyFacts
 
     return {row.key: (row.figures, row.version) for row in MonthlyFacts.objects.filter(commune=commune, source=source)}
-
-
-def clear_outbox(commune) -> None:
-    """Remove the commune's entries and everything it published (committed tests)."""
-    from outbox.models import Entry
-    from published.models import MonthlyFacts, Pending, Publication
-
-    with schema_context(commune.schema_name):
-        Entry.objects.all().delete()
-    Pending.objects.filter(schema_name=commune.schema_name).delete()
-    Publication.objects.filter(commune=commune).delete()
-    MonthlyFacts.objects.filter(commune=commune).delete()
-    connection.set_schema_to_public()
 
 
 @pytest.fixture

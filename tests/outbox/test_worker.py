@@ -19,7 +19,8 @@ from outbox.writer import sweep
 from published import facts
 from published.models import MonthlyFacts, Pending
 from tests.jobs.helpers import wait_for
-from tests.outbox.conftest import clear_outbox, public_rows
+from tests.outbox.conftest import public_rows
+from tests.outbox.state import clear_outbox
 
 pytestmark = [pytest.mark.celery, pytest.mark.xdist_group("celery")]
 

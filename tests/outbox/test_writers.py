@@ -15,7 +15,8 @@ from outbox.services import publish, publish_many
 from outbox.writer import LOCK_CLASS, deliver, due_schemas, sweep
 from published.models import Pending
 from tests.outbox import probe
-from tests.outbox.conftest import clear_outbox, public_rows
+from tests.outbox.conftest import public_rows
+from tests.outbox.state import clear_outbox
 
 TOPIC = probe.TOPIC
 
