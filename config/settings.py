@@ -546,6 +546,12 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": env("XASO_CACHE_URL", REDIS_URL),
         "KEY_PREFIX": env("XASO_CACHE_PREFIX", "xaso"),
+        # A Redis that stops answering (a dropped link, a paused server) costs a page these
+        # seconds, then the page is drawn without it, instead of hanging until the proxy gives up.
+        "OPTIONS": {
+            "socket_connect_timeout": float(env("XASO_CACHE_CONNECT_TIMEOUT", "1")),
+            "socket_timeout": float(env("XASO_CACHE_TIMEOUT", "1")),
+        },
     },
 }
 

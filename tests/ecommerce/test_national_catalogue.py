@@ -16,6 +16,7 @@ from django.utils import timezone
 from ecommerce import services
 from outbox.models import Entry
 from tests.ecommerce.test_publishing import deliver_all, moved_time
+from tests.jobs.faults import mute_shared_cache  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/ocop/catalogue/"
@@ -244,6 +245,12 @@ def test_a_page_kept_is_drawn_again_once_a_writer_changed_rows(published, client
     deliver_all(tule)
     assert api(client_for, q="gao").json()["count"] == 0
     assert "Gạo nếp Thử" not in client_for("localhost").get(PAGE, {"q": "gao"}).content.decode()
+
+
+def test_without_an_answering_redis_the_page_and_the_api_are_drawn(published, client_for, mute_shared_cache):
+    assert names(api(client_for, q="mat ong").json()) == ["Mật ong hoa nhãn Thử"]
+    page = client_for("localhost").get(PAGE, {"q": "gao"})
+    assert page.status_code == 200 and "Gạo nếp Thử" in page.content.decode()
 
 
 def test_the_page_may_show_the_photos_of_the_communes_it_lists(published, client_for):

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from ecommerce import services
 from tests.ecommerce.test_publishing import moved_time
+from tests.jobs.faults import mute_shared_cache  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
 HOST = "tule.localhost"
@@ -268,6 +269,13 @@ def test_the_catalogue_is_drawn_without_redis(shelf, client_for, settings):
     caches["shared"]["LOCATION"] = "redis://127.0.0.1:1/0"  # nothing listens there
     settings.CACHES = caches
     assert sorted(names(get(client_for, "/san-pham/"))) == ["Chè Thử", "Gạo nếp Thử", "Mật ong bạc hà Thử"]
+    assert "Mật ong bạc hà Thử" in get(client_for, "/").content.decode()
+
+
+def test_a_redis_that_never_answers_costs_a_page_its_timeout_not_the_page(shelf, client_for, mute_shared_cache):
+    rice = shelf["rice"]
+    assert sorted(names(get(client_for, "/san-pham/"))) == ["Chè Thử", "Gạo nếp Thử", "Mật ong bạc hà Thử"]
+    assert "Gạo nếp Thử" in get(client_for, f"/san-pham/{rice.slug}/").content.decode()
     assert "Mật ong bạc hà Thử" in get(client_for, "/").content.decode()
 
 

@@ -146,3 +146,36 @@ def broker_up(fault_broker):
     if server.proc is None:
         server.start()
 
+
+
+class MuteServer:
+    """A TCP server that accepts connections and never answers: a Redis whose link dropped or
+    whose process is paused, as a client sees it (a stopped one refuses at once instead)."""
+
+    def __init__(self):
+        import socket
+
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.listen(64)  # the kernel completes the handshakes; nobody reads
+        self.port = self._socket.getsockname()[1]
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def close(self) -> None:
+        self._socket.close()
+
+
+@pytest.fixture
+def mute_shared_cache(settings):
+    """The shared cache (``caches["shared"]``) points at a server that never answers."""
+    import copy
+
+    server = MuteServer()
+    caches = copy.deepcopy(settings.CACHES)
+    caches["shared"]["LOCATION"] = server.url
+    settings.CACHES = caches
+    yield server
+    server.close()
