@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("onestop.api_urls")),
     path("", include("broadcasting.api_urls")),
     path("", include("ecommerce.api_urls")),
+    path("", include("health.api_urls")),
 ]

@@ -116,6 +116,7 @@ TENANT_APPS = [
     "onestop",
     "broadcasting",
     "ecommerce",
+    "health",
 ]
 if env_bool("XASO_TEST_PROBE_APP"):  # a throwaway tenant app for the provisioning tests
     TENANT_APPS.append("tests.provisioning.probe_app")

@@ -12,7 +12,8 @@ from published import facts
 
 MONTHS = 6
 # The demo steps whose data the figures count (names nobody registered are ignored).
-DEMO_AFTER = ("population", "signatures", "documents", "notifications", "onestop", "broadcasting", "ecommerce")
+DEMO_AFTER = ("population", "signatures", "documents", "notifications", "onestop", "broadcasting", "ecommerce",
+              "health", "education")
 
 
 def seed_demo(context) -> None:

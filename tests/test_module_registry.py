@@ -18,7 +18,7 @@ from communes import modules
 
 def test_the_apps_demo_steps_run_after_what_they_need():
     order = [step.key for step in modules.demo_steps()]
-    assert order == ["population", "signatures", "documents", "onestop", "broadcasting", "ecommerce", "outbox"]
+    assert order == ["population", "signatures", "documents", "onestop", "broadcasting", "ecommerce", "health", "outbox"]
 
 
 def test_demo_steps_are_ordered_by_what_they_wait_for(monkeypatch):

@@ -1,0 +1,22 @@
+"""The health station's API of a commune (``/api/v1/health/…``): health staff only (records are
+never in the supervising units' API). Each part adds its routes in its own block below."""
+from django.urls import path  # noqa: F401  (used by the blocks below)
+from rest_framework.routers import SimpleRouter
+
+router = SimpleRouter()
+
+urlpatterns = []
+
+# --- records ---
+
+# --- visits ---
+
+# --- programmes ---
+
+# --- vaccination ---
+
+# --- reports ---
+
+# --- questions ---
+
+urlpatterns += router.urls
