@@ -618,3 +618,7 @@ XASO_MAP_TILE_URL = env("XASO_MAP_TILE_URL", "https://tile.openstreetmap.org/{z}
 XASO_MAP_TILE_ATTRIBUTION = env(
     "XASO_MAP_TILE_ATTRIBUTION", '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
 )
+
+# --- Commune health station (health) ------------------------------------------------------------
+# A full ICD-10 list to import beside the shipped common codes (CSV: code,title_vi,title_en).
+XASO_ICD10_FILE = env("XASO_ICD10_FILE", "")
