@@ -82,3 +82,52 @@ def search(text: str, limit: int = 20) -> list[Code]:
             if c.code.startswith(code) or all(w in fold(f"{c.title_vi} {c.title_en}") for w in words)]
     hits.sort(key=lambda c: (not c.common, c.code))
     return hits[:limit]
+
+
+# --- chapters and blocks ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Group:
+    """A chapter (``key`` "IX") or a block (``key`` "I10-I15") of ICD-10: the three-character
+    categories from ``first`` to ``last``."""
+
+    key: str
+    first: str
+    last: str
+    title_vi: str
+    title_en: str
+    chapter: str = ""
+
+    def holds(self, code: str) -> bool:
+        return self.first <= normalize(code)[:3] <= self.last
+
+    @property
+    def label(self) -> str:
+        return f"{self.key} – {self.title_vi}"
+
+
+def _rows(name: str):
+    with (DATA / name).open(encoding="utf-8", newline="") as handle:
+        yield from csv.DictReader(line for line in handle if not line.startswith("#"))
+
+
+@functools.lru_cache(maxsize=1)
+def chapters() -> list[Group]:
+    """The 22 chapters (``icd10_chapters.csv``), in the order of the classification."""
+    return [Group(row["chapter"], row["first"], row["last"], row["title_vi"].strip(), row["title_en"].strip(),
+                  chapter=row["chapter"]) for row in _rows("icd10_chapters.csv")]
+
+
+@functools.lru_cache(maxsize=1)
+def blocks() -> list[Group]:
+    """The blocks (``icd10_blocks.csv``), each with its chapter."""
+    return [Group(f"{row['first']}-{row['last']}", row["first"], row["last"], row["title_vi"].strip(),
+                  row["title_en"].strip(), chapter=row["chapter"]) for row in _rows("icd10_blocks.csv")]
+
+
+def chapter_of(code: str) -> Group | None:
+    return next((c for c in chapters() if c.holds(code)), None)
+
+
+def block_of(code: str) -> Group | None:
+    return next((b for b in blocks() if b.holds(code)), None)
