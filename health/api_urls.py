@@ -8,6 +8,9 @@ router = SimpleRouter()
 urlpatterns = []
 
 # --- records ---
+from health import record_api  # noqa: E402
+
+router.register("health/records", record_api.RecordViewSet, basename="health-record")
 
 # --- visits ---
 

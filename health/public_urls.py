@@ -6,5 +6,14 @@ app_name = "health_public"
 urlpatterns = []
 
 # --- records: the person's own record ---
+from django.urls import path  # noqa: E402
+
+from health import record_views  # noqa: E402
+
+urlpatterns += [
+    path("my-health/", record_views.my_health, name="my_health"),
+    path("my-health/<int:pk>/", record_views.my_health_record, name="my_health_record"),
+    path("my-health/<int:pk>/pdf/", record_views.my_health_pdf, name="my_health_pdf"),
+]
 
 # --- questions ---

@@ -11,6 +11,22 @@ urlpatterns = [
 ]
 
 # --- records (health/record_views.py) ---
+from health import record_views  # noqa: E402
+
+urlpatterns += [
+    path("records/", record_views.record_list, name="records"),
+    path("records/new/", record_views.record_new, name="record_new"),
+    path("records/import/", record_views.import_start, name="record_import"),
+    path("records/import/template.xlsx", record_views.import_template, name="record_import_template"),
+    path("records/import/<int:pk>/", record_views.import_detail, name="record_import_detail"),
+    path("records/<int:pk>/", record_views.record_detail, name="record"),
+    path("records/<int:pk>/edit/", record_views.record_edit, name="record_edit"),
+    path("records/<int:pk>/conditions/", record_views.record_conditions, name="record_conditions"),
+    path("records/<int:pk>/pdf/", record_views.record_pdf_view, name="record_pdf"),
+    path("records/<int:pk>/delete/", record_views.record_delete, name="record_delete"),
+    path("records/<int:pk>/link/", record_views.record_link, name="record_link"),
+    path("coverage/", record_views.coverage, name="coverage"),
+]
 
 # --- visits (health/visit_views.py) ---
 
