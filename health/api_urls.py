@@ -13,6 +13,13 @@ from health import record_api  # noqa: E402
 router.register("health/records", record_api.RecordViewSet, basename="health-record")
 
 # --- visits ---
+from health import visit_api  # noqa: E402
+
+router.register("health/visits", visit_api.VisitViewSet, basename="health-visit")
+urlpatterns += [
+    path("health/icd10/", visit_api.Icd10View.as_view(), name="health-icd10"),
+    path("health/drugs/", visit_api.DrugView.as_view(), name="health-drugs"),
+]
 
 # --- programmes ---
 

@@ -7,6 +7,7 @@ from django.utils.module_loading import import_string
 PARTS: list[str] = [
     # records:
     # visits:
+    "health.visit_demo.seed_visits",
     # programmes:
     # vaccination:
     # questions:

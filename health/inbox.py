@@ -7,6 +7,7 @@ from django.utils.module_loading import import_string
 PARTS: list[str] = [
     # records:
     # visits:
+    "health.visits.inbox_lines",
     # programmes:
     # vaccination:
     # questions:

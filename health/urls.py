@@ -29,6 +29,15 @@ urlpatterns += [
 ]
 
 # --- visits (health/visit_views.py) ---
+from health import visit_views  # noqa: E402
+
+urlpatterns += [
+    path("visits/", visit_views.visit_list, name="visits"),
+    path("visits/new/", visit_views.visit_new, name="visit_new"),
+    path("visits/<int:pk>/", visit_views.visit_detail, name="visit"),
+    path("visits/<int:pk>/edit/", visit_views.visit_edit, name="visit_edit"),
+    path("visits/icd10/", visit_views.icd10_search, name="icd10_search"),
+]
 
 # --- programmes (health/programme_views.py) ---
 
