@@ -11,6 +11,7 @@ PARTS: list[str] = [
     # programmes:
     # vaccination:
     # questions:
+    "health.questions.inbox_lines",
 ]
 
 

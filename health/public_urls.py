@@ -17,3 +17,13 @@ urlpatterns += [
 ]
 
 # --- questions ---
+from django.urls import path  # noqa: E402
+
+from health import question_views  # noqa: E402
+
+urlpatterns += [
+    path("ask-the-doctor/", question_views.answers, name="answers"),
+    path("ask-the-doctor/ask/", question_views.ask, name="ask"),
+    path("ask-the-doctor/mine/", question_views.my_questions, name="my_questions"),
+    path("ask-the-doctor/<int:pk>/", question_views.answer_detail, name="answer_detail"),
+]

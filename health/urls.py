@@ -44,5 +44,21 @@ urlpatterns += [
 # --- vaccination (health/vaccination_views.py) ---
 
 # --- reports (health/report_views.py) ---
+from health import report_views  # noqa: E402
+
+urlpatterns += [
+    path("reports/", report_views.report, name="report"),
+    path("reports/pdf/", report_views.report_pdf_view, name="report_pdf"),
+    path("reports/xlsx/", report_views.report_xlsx, name="report_xlsx"),
+    path("deaths/", report_views.death_list, name="deaths"),
+    path("deaths/new/<int:resident_id>/", report_views.death_new, name="death_new"),
+]
+
 
 # --- questions (health/question_views.py) ---
+from health import question_views  # noqa: E402
+
+urlpatterns += [
+    path("questions/", question_views.question_list, name="questions"),
+    path("questions/<int:pk>/", question_views.question_detail, name="question"),
+]
