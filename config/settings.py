@@ -347,6 +347,9 @@ CELERY_BEAT_SCHEDULE = {
     "ocop-catalogue-resync": {"task": "ecommerce.resync_catalogue", "schedule": crontab(hour=2, minute=40)},
     # OCOP certificates ending within 90 and 30 days: their producers and economy officers are told once.
     "ocop-certificate-warnings": {"task": "ecommerce.warn_certificates", "schedule": crontab(hour=7, minute=30)},
+    # On the first of the month, households are sent one SMS for their children's vaccinations due.
+    "health-vaccination-reminders": {"task": "health.send_vaccination_reminders",
+                                     "schedule": crontab(day_of_month=1, hour=8, minute=0)},
 }
 # Durable jobs: lease length and retry backoff (seconds). The lease is renewed every third of
 # its length while a job runs; a job whose worker died is taken over within lease + sweep

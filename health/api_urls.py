@@ -24,6 +24,14 @@ urlpatterns += [
 # --- programmes ---
 
 # --- vaccination ---
+from health import vaccination_api  # noqa: E402
+
+urlpatterns += [
+    path("health/records/<int:pk>/vaccinations/", vaccination_api.RecordVaccinationsView.as_view(),
+         name="health-record-vaccinations"),
+    path("health/vaccinations/due/", vaccination_api.DueView.as_view(), name="health-vaccinations-due"),
+    path("health/vaccinations/schedule/", vaccination_api.ScheduleView.as_view(), name="health-vaccination-schedule"),
+]
 
 # --- reports ---
 from health import report_api  # noqa: E402

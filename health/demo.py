@@ -10,6 +10,7 @@ PARTS: list[str] = [
     "health.visit_demo.seed_visits",
     # programmes:
     # vaccination:
+    "health.vaccination_demo.seed",
     # questions:
 ]
 

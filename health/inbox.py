@@ -10,6 +10,7 @@ PARTS: list[str] = [
     "health.visits.inbox_lines",
     # programmes:
     # vaccination:
+    "health.vaccination.inbox_lines",
     # questions:
     "health.questions.inbox_lines",
 ]

@@ -42,6 +42,15 @@ urlpatterns += [
 # --- programmes (health/programme_views.py) ---
 
 # --- vaccination (health/vaccination_views.py) ---
+from health import vaccination_views  # noqa: E402
+
+urlpatterns += [
+    path("records/<int:pk>/vaccinations/", vaccination_views.record_vaccinations, name="vaccinations"),
+    path("vaccinations/due/", vaccination_views.vaccinations_due, name="vaccinations_due"),
+    path("vaccinations/due/pdf/", vaccination_views.vaccinations_due_pdf, name="vaccinations_due_pdf"),
+    path("vaccinations/due/xlsx/", vaccination_views.vaccinations_due_xlsx, name="vaccinations_due_xlsx"),
+    path("vaccinations/due/remind/", vaccination_views.vaccinations_remind, name="vaccinations_remind"),
+]
 
 # --- reports (health/report_views.py) ---
 from health import report_views  # noqa: E402
