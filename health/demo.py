@@ -6,6 +6,7 @@ from django.utils.module_loading import import_string
 
 PARTS: list[str] = [
     # records:
+    "health.record_demo.seed_demo",
     # visits:
     "health.visit_demo.seed_visits",
     # programmes:

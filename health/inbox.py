@@ -6,6 +6,7 @@ from django.utils.module_loading import import_string
 
 PARTS: list[str] = [
     # records:
+    "health.records.inbox_lines",
     # visits:
     "health.visits.inbox_lines",
     # programmes:

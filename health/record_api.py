@@ -68,6 +68,8 @@ class RecordSerializer(serializers.ModelSerializer):
     resident_id = serializers.IntegerField(write_only=True, min_value=1, max_value=2**63 - 1,
                                            help_text=gettext_lazy("The registry's resident (create only)."))
     conditions = ConditionSerializer(many=True, read_only=True)
+    insurance_number = serializers.CharField(max_length=20, allow_blank=True, required=False, help_text=gettext_lazy(
+        "15 characters (e.g. GD4151234567890) or the 10-digit social insurance number; spaces are dropped."))
 
     class Meta:
         model = HealthRecord

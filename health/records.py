@@ -335,3 +335,25 @@ def coverage_workbook(commune_name: str) -> bytes:
         xlsx.append(sheet, [str(line.name), line.residents, line.with_record,
                             float(value) if value is not None else None], number_formats={3: "0.00"})
     return xlsx.save(workbook)
+
+
+# --- the inbox ---------------------------------------------------------------------------------------
+
+def inbox_lines(request, user, roles) -> list:
+    """For health staff: imports checked and waiting for the officer's choice, and the residents
+    of the registry without a record (the list filtered to them)."""
+    from django.urls import reverse
+
+    from communes.modules import InboxLine, Severity
+    from health.models import RecordImport
+    from health.permissions import HEALTH_STAFF
+
+    if HEALTH_STAFF not in roles:
+        return []
+    waiting = RecordImport.objects.filter(state=RecordImport.State.CHECKED).count()
+    return [
+        InboxLine("health.record_imports", _("Imports of health records checked and waiting for your choice"),
+                  waiting, reverse("health:record_import"), Severity.DUE_SOON),
+        InboxLine("health.without_record", _("Residents of the registry without a health record"),
+                  residents_without_record().count(), f"{reverse('health:records')}?without_record=1"),
+    ]
