@@ -13,6 +13,7 @@ PARTS: list[str] = [
     # vaccination:
     "health.vaccination_demo.seed",
     # questions:
+    "health.question_demo.seed",
 ]
 
 

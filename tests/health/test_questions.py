@@ -233,3 +233,17 @@ def test_the_inbox_says_how_many_wait_and_since_when(asked, people, client_for):
     html = client_for(HOST, people["nurse"]).get("/health/").content.decode()
     assert "Câu hỏi bác sĩ đang chờ trả lời" in html
     assert "Câu hỏi bác sĩ đang chờ trả lời" not in client_for(HOST, people["chairman"]).get("/health/").content.decode()
+
+
+def test_the_demo_seeds_waiting_answered_and_published_questions_once(people, station, tule, in_commune, client_for):
+    from health.models import Question
+    from health.question_demo import QUESTIONS, populate
+
+    with in_commune(tule):
+        made = populate(tule, people["citizen"], people["nurse"], seed=1)
+        assert made == {"questions": len(QUESTIONS), "deaths": 0}  # nobody in the fixture is 75
+        assert populate(tule, people["citizen"], people["nurse"], seed=1) is None
+        states = sorted(Question.objects.values_list("state", flat=True))
+    assert states == ["answered", "published", "published", "waiting"]
+    html = client_for(HOST).get("/ask-the-doctor/", {"q": "5 trong 1"}).content.decode()
+    assert "Khi nào tiêm mũi 5 trong 1?" in html
