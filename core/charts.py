@@ -10,6 +10,8 @@ written the Vietnamese way (``1.234``, ``12,5``).
   a legend (e.g. early / on time / late per procedure).
 * ``column_chart``: vertical columns side by side per category (e.g. received and issued per
   month), with a legend.
+* ``line_chart``: values over time, one line per series with a dot per point, placed by date,
+  and dashed horizontal target lines (e.g. a person's blood pressure against 140/90 mmHg).
 """
 from __future__ import annotations
 
@@ -255,3 +257,85 @@ def column_chart(categories: Sequence[str], values: Sequence[Sequence[float | in
 def month_labels(months: Sequence) -> list[str]:
     """Labels of months under columns: ``03/2026``, or ``03/26`` when more than six share the width."""
     return [f"{month:%m/%Y}" if len(months) <= 6 else f"{month:%m/%y}" for month in months]
+
+
+def line_chart(series: Sequence[tuple[str, Sequence[tuple[object, float | int | None]]]], *, title: str,
+               targets: Sequence[tuple[str, float]] = (), colours: Sequence[str] | None = None,
+               fmt: Callable[[float], str] | None = None, x_label: Callable[[object], str] | None = None,
+               unit: str = "", width: int = 640, height: int = 260) -> SafeString:
+    """Lines of ``(x, value)`` points, one per series (``(name, points)``): ``x`` a date (placed
+    by its day, so that irregular readings keep their spacing) or a number; a missing value
+    (None) leaves the point out. Each point is a dot carrying its figure in a tooltip; ``targets``
+    are dashed horizontal lines with their label (``(label, value)``). The scale starts at 0 and
+    holds every value and target; the first and last x are written under the axis."""
+    fmt = fmt or number
+    colours = list(colours or PALETTE)
+    x_label = x_label or (lambda x: f"{x:%d/%m/%Y}" if hasattr(x, "strftime") else fmt(x))
+
+    def position(x) -> float:
+        return float(x.toordinal()) if hasattr(x, "toordinal") else float(x)
+
+    points = [(x, float(v)) for _name, pts in series for x, v in pts if v is not None]
+    values = [v for _x, v in points] + [float(t) for _label, t in targets]
+    step, top = _axis(max(values + [0]))
+    xs = [position(x) for x, _v in points]
+    x_min, x_max = (min(xs), max(xs)) if xs else (0.0, 1.0)
+    if x_max == x_min:
+        x_min, x_max = x_min - 1, x_max + 1
+    legend, legend_height = _legend([name for name, _pts in series], colours, 0, width)
+    axis_width = max(_width_of(fmt(top)), 20) + 8
+    plot_top, plot_bottom = legend_height + 12, height - 24
+    plot_height = plot_bottom - plot_top
+    left, right = axis_width + 8, width - 12
+
+    def px(x) -> float:
+        return left + (right - left) * (position(x) - x_min) / (x_max - x_min)
+
+    def py(value: float) -> float:
+        return plot_bottom - plot_height * value / top
+
+    suffix = f" {unit}" if unit else ""
+    description = _describe(
+        (name, ", ".join(f"{x_label(x)} {fmt(float(v))}{suffix}" for x, v in pts if v is not None) or "–")
+        for name, pts in series
+    )
+    if targets:
+        description += "; " + _describe((label, f"{fmt(float(value))}{suffix}") for label, value in targets)
+    parts, _id = _open(width, height, title, description)
+    parts.append('<g class="legend">')
+    parts += legend
+    parts.append("</g>")
+    for tick in range(round(top / step) + 1):
+        level = step * tick
+        y = py(level)
+        parts.append(f'<line x1="{axis_width:g}" y1="{y:.2f}" x2="{width:g}" y2="{y:.2f}" stroke="{GRID}" '
+                     f'stroke-width="{1 if tick == 0 else 0.5}"/>')
+        parts.append(f'<text x="{axis_width - 6:g}" y="{y + 4:.2f}" text-anchor="end" fill="{MUTED}" {FONT}>'
+                     f'{escape(fmt(level))}</text>')
+    for label, value in targets:
+        y = py(float(value))
+        parts.append(f'<g class="target"><title>{escape(label)}: {escape(fmt(float(value)))}{escape(suffix)}</title>'
+                     f'<line x1="{axis_width:g}" y1="{y:.2f}" x2="{width:g}" y2="{y:.2f}" stroke="{PALETTE[2]}" '
+                     f'stroke-width="1.5" stroke-dasharray="6 4" data-target="{float(value):g}"/>'
+                     f'<text x="{width - 4:g}" y="{y - 4:.2f}" text-anchor="end" fill="{PALETTE[2]}" {FONT}>'
+                     f'{escape(label)}</text></g>')
+    for index, (name, pts) in enumerate(series):
+        colour = colours[index % len(colours)]
+        kept = [(x, float(v)) for x, v in pts if v is not None]
+        parts.append(f'<g class="series" data-series="{_attr(name)}">')
+        if len(kept) > 1:
+            path = " ".join(f"{px(x):.2f},{py(v):.2f}" for x, v in kept)
+            parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        for x, v in kept:
+            parts.append(f'<circle cx="{px(x):.2f}" cy="{py(v):.2f}" r="3.5" fill="{colour}" data-value="{v:g}">'
+                         f'<title>{escape(name)}, {escape(x_label(x))}: {escape(fmt(v))}{escape(suffix)}</title></circle>')
+        parts.append("</g>")
+    if xs:
+        first = min((x for x, _v in points), key=position)
+        last = max((x for x, _v in points), key=position)
+        parts.append(f'<text x="{left:g}" y="{height - 6:g}" fill="{TEXT}" {FONT}>{escape(x_label(first))}</text>')
+        if position(last) != position(first):
+            parts.append(f'<text x="{right:g}" y="{height - 6:g}" text-anchor="end" fill="{TEXT}" {FONT}>'
+                         f'{escape(x_label(last))}</text>')
+    parts.append("</svg>")
+    return mark_safe("".join(parts))

@@ -22,6 +22,15 @@ urlpatterns += [
 ]
 
 # --- programmes ---
+from health import programme_api  # noqa: E402
+
+urlpatterns += [
+    path("health/records/<int:pk>/readings/", programme_api.ReadingsView.as_view(), name="health-readings"),
+    path("health/records/<int:pk>/pregnancies/", programme_api.PregnanciesView.as_view(), name="health-pregnancies"),
+    path("health/pregnancies/<int:pk>/antenatal-visits/", programme_api.AntenatalVisitsView.as_view(),
+         name="health-antenatal-visits"),
+    path("health/records/<int:pk>/growth/", programme_api.GrowthView.as_view(), name="health-growth"),
+]
 
 # --- vaccination ---
 from health import vaccination_api  # noqa: E402

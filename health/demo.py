@@ -10,6 +10,7 @@ PARTS: list[str] = [
     # visits:
     "health.visit_demo.seed_visits",
     # programmes:
+    "health.programme_demo.seed",
     # vaccination:
     "health.vaccination_demo.seed",
     # questions:

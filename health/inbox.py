@@ -10,6 +10,7 @@ PARTS: list[str] = [
     # visits:
     "health.visits.inbox_lines",
     # programmes:
+    "health.programme_inbox.lines",
     # vaccination:
     "health.vaccination.inbox_lines",
     # questions:

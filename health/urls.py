@@ -40,6 +40,18 @@ urlpatterns += [
 ]
 
 # --- programmes (health/programme_views.py) ---
+from health import programme_views  # noqa: E402
+
+urlpatterns += [
+    path("chronic/", programme_views.chronic, name="chronic"),
+    path("records/<int:pk>/readings/", programme_views.readings, name="readings"),
+    path("pregnancies/", programme_views.pregnancies, name="pregnancies"),
+    path("records/<int:pk>/pregnancy/new/", programme_views.pregnancy_new, name="pregnancy_new"),
+    path("pregnancies/<int:pk>/", programme_views.pregnancy, name="pregnancy"),
+    path("pregnancies/<int:pk>/end/", programme_views.pregnancy_end, name="pregnancy_end"),
+    path("growth/", programme_views.growth, name="growth"),
+    path("records/<int:pk>/growth/", programme_views.growth_new, name="growth_new"),
+]
 
 # --- vaccination (health/vaccination_views.py) ---
 from health import vaccination_views  # noqa: E402
