@@ -63,6 +63,8 @@ class DoseForm(forms.Form):
 
 
 def _record(pk) -> HealthRecord:
+    if pk > 2_147_483_647:  # beyond the column's range: no such record (not a database error)
+        raise Http404
     return get_object_or_404(HealthRecord.objects.select_related("resident__household__village"), pk=pk)
 
 

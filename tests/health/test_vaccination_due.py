@@ -120,3 +120,28 @@ def test_the_selector_reads_the_register_like_the_hand_computation(station, tule
         assert vaccination.due_for_month(DECEMBER, village_id=station["village"].pk + 1000) == []
         # Inbox: one child overdue, three doses without a reminder.
         assert vaccination.inbox_counts(D(2026, 12, 7)) == {"overdue": 1, "unsent": 3}
+
+
+def test_the_demo_doses_follow_the_schedule():
+    """Every demo dose passes the register's checks; over many children most are on time, some
+    late and a few vaccines stop (missing doses)."""
+    import random
+
+    from health import vaccination
+    from health.vaccination_demo import doses_for
+
+    rng = random.Random(7)
+    today = D(2026, 12, 7)
+    statuses = []
+    for index in range(300):
+        birth = today - datetime.timedelta(days=rng.randint(0, 6 * 365 - 30))
+        doses = doses_for(birth, today, rng, SCHEDULE)
+        given = {}
+        for code, number, day in doses:
+            vaccination.check_dose(birth=birth, given=given, vaccine=code, dose=number, given_on=day, today=today,
+                                   schedule=SCHEDULE)
+            given[(code, number)] = day
+        statuses += [line.status for line in vaccination.card(birth, given, SCHEDULE, today)]
+    on_time, late = statuses.count("on_time"), statuses.count("late")
+    missing = statuses.count("missed") + statuses.count("overdue")
+    assert on_time > 3 * late > 0 and 0 < missing < on_time

@@ -161,3 +161,20 @@ def test_two_racing_clicks_send_one_sms_through_the_worker(committed_child, work
 
     wait_for(succeeded, timeout=30, message="the job to succeed")
     assert [r for r in gateway.requests if r[2] == "0987000555"].__len__() == 1
+
+
+@pytest.mark.django_db
+def test_the_monthly_beat_sends_in_every_commune(station, tule, in_commune, settings):
+    from config.celery import app
+    from health import vaccination
+    from health.models import VaccinationReminder
+
+    entry = settings.CELERY_BEAT_SCHEDULE["health-vaccination-reminders"]
+    assert entry["task"] == "health.send_vaccination_reminders" and entry["schedule"].day_of_month == {1}
+    app.loader.import_default_modules()
+    assert "health.send_vaccination_reminders" in app.tasks
+    totals = vaccination.send_all_communes(DECEMBER)
+    assert totals["households"] >= 1 and totals["communes"] >= 3
+    with in_commune(tule):
+        assert VaccinationReminder.objects.filter(month=DECEMBER).count() == 4
+    assert vaccination.send_all_communes(DECEMBER)["doses"] == 0  # a second run sends nothing new
