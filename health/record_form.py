@@ -123,8 +123,7 @@ class RecordForm(forms.ModelForm):
     insurance_valid_until = forms.DateField(label=_("Insurance valid until"), required=False)
     insurance_number = forms.CharField(label=_("Health insurance card number"), max_length=20, required=False,
                                        help_text=_("15 characters, e.g. GD4151234567890"))
-    drug_use = forms.NullBooleanField(label=_("Uses drugs"), required=False, widget=forms.Select(choices=[
-        ("unknown", _("Not asked")), ("true", _("Yes")), ("false", _("No"))]))
+    drug_use = forms.NullBooleanField(label=_("Uses drugs"), required=False)
 
     class Meta:
         model = HealthRecord

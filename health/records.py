@@ -29,9 +29,12 @@ from health import icd10
 from health.models import ChronicCondition, CitizenLink, HealthRecord, Visit
 from population.models import Resident, Village
 
-# Outpatient medical records are kept at least ten years (Law on Medical Examination and
-# Treatment No. 15/2023/QH15, article on medical records, and Circular 32/2023/TT-BYT, which
-# details it); the station counts ten years from the last visit before it erases a record.
+# Medical records of outpatient visits are kept at least ten years: the Law on Medical Examination
+# and Treatment (Luật Khám bệnh, chữa bệnh) No. 15/2023/QH15 sets that medical records are kept,
+# and Circular 32/2023/TT-BYT, which details it, sets the periods. The ten years are those the
+# earlier rules set for outpatient records; the exact article and period of the 2023 texts could
+# not be confirmed against their published text. The station counts ten years from the last visit
+# before it erases a record at the person's request (Decree 13/2023/NĐ-CP on personal data).
 RETENTION_YEARS = 10
 
 # The health insurance card's code (mã thẻ BHYT): two letters of the beneficiary group, one digit

@@ -212,3 +212,27 @@ def test_another_commune_sees_nothing(station, yenhoa, make_user, client_for):
     # On Tú Lệ's host the Yên Hòa nurse has no role.
     assert client_for(HOST, nurse).get("/health/records/").status_code == 403
     assert client_for(HOST, nurse).get("/api/v1/health/records/").status_code == 403
+
+
+def test_the_demo_opens_records_for_the_pilots_share(ngaan, in_commune):
+    """35 residents at the pilots' share: 29 records, 82,86 %; run twice, nothing more."""
+    from core.text import fold
+    from health import record_demo, records
+    from health.models import HealthRecord
+    from population.models import Household, Resident, Village
+
+    with in_commune(ngaan):
+        village = Village.objects.create(name="Thôn Thử Demo")
+        household = Household.objects.create(code="DM-001", village=village)
+        Resident.objects.bulk_create([Resident(
+            household=household, full_name=f"Người Thử {n}", search_name=fold(f"Người Thử {n}"),
+            birth_date=datetime.date(1940 + n, 5, 1), sex="female", relation="other") for n in range(35)])
+    made = record_demo.populate(ngaan, share=0.8286, province="38", seed=1)
+    assert made["records"] == 29 and made["residents"] == 35
+    assert record_demo.populate(ngaan, share=0.8286, province="38", seed=1) is None
+    with in_commune(ngaan):
+        _lines, total = records.coverage()
+        assert str(total.percent) == "82.86"
+        numbers = [n for n in HealthRecord.objects.values_list("insurance_number", flat=True) if n]
+        assert numbers and all(records.INSURANCE_RE.match(n) for n in numbers)
+        assert set(HealthRecord.objects.values_list("blood_group", flat=True)) <= {"A", "B", "AB", "O", ""}
