@@ -236,3 +236,31 @@ def test_the_demo_opens_records_for_the_pilots_share(ngaan, in_commune):
         numbers = [n for n in HealthRecord.objects.values_list("insurance_number", flat=True) if n]
         assert numbers and all(records.INSURANCE_RE.match(n) for n in numbers)
         assert set(HealthRecord.objects.values_list("blood_group", flat=True)) <= {"A", "B", "AB", "O", ""}
+
+
+def test_the_officer_finds_a_resident_without_a_record_then_edits_a_record(station, tule, in_commune, people,
+                                                                           client_for):
+    from health.models import HealthRecord
+
+    client = client_for(HOST, people["nurse"])
+    found = client.get("/health/records/new/", {"q": "lo"}).content.decode()
+    assert "Lò Văn Bố" in found and "Lò Thị Nhỏ" in found and "Lò Văn Ông" not in found  # he has a record
+    record = station["records"]["grandfather"]
+    edit = client.get(f"/health/records/{record.pk}/edit/")
+    assert edit.status_code == 200 and "Yếu tố nguy cơ" in edit.content.decode()
+    saved = client.post(f"/health/records/{record.pk}/edit/", {
+        "opened_on": "10/05/2026", "blood_group": "A", "rh": "-", "smoking": "former", "drug_use": "false",
+        "family_history": "Bố bị tăng huyết áp", "insurance_number": "HT3151234567890",
+        "insurance_valid_from": "01/01/2026", "insurance_valid_until": "31/12/2025"})
+    assert saved.status_code == 200 and "trước ngày bắt đầu" in saved.content.decode()
+    saved = client.post(f"/health/records/{record.pk}/edit/", {
+        "opened_on": "10/05/2026", "blood_group": "A", "rh": "-", "smoking": "former", "drug_use": "false",
+        "family_history": "Bố bị tăng huyết áp", "insurance_number": "HT3151234567890",
+        "insurance_valid_from": "01/01/2026", "insurance_valid_until": "31/12/2026"})
+    assert saved.status_code == 302
+    with in_commune(tule):
+        record.refresh_from_db()
+        assert (record.blood_group, record.rh, record.smoking, record.drug_use, record.family_history) == (
+            "A", "-", "former", False, "Bố bị tăng huyết áp")
+    page = client.get(f"/health/records/{record.pk}/").content.decode()
+    assert "Bố bị tăng huyết áp" in page and "31/12/2026" in page
