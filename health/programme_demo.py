@@ -6,8 +6,8 @@ records' demo opened:
   (drawn around realistic values, a few people left unchecked for over a month);
 * antenatal care: a few women aged 20–38 with an ongoing pregnancy (one due this month) and their
   antenatal visits;
-* growth: each child under 5 with a record measured once in the last two months, the z-scores
-  drawn so that a realistic few (about one child in ten) are underweight or stunted.
+* growth: each child under 5 with a record measured once in the last two months, the measures
+  drawn so that a realistic few are stunted, underweight or wasted.
 
 Everything goes through ``health.programmes`` (the same checks as the pages). Deterministic (a
 seeded generator) and idempotent: a commune with readings already is left as it is.
@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 import random
 
+from django.core.exceptions import ValidationError
 from django_tenants.utils import tenant_context
 
 from health import growth, programmes
@@ -113,12 +114,20 @@ def _growth(records: list, today: datetime.date, rng: random.Random) -> int:
             continue
         months = growth.age_in_months(resident.birth_date, on)
         sex = "boys" if resident.sex == "male" else "girls"
-        # Mountain communes: mean z around −0.8, so that about one child in ten falls below −2.
+        # A mountain commune: length or height drawn around −1 SD (about one child in six
+        # stunted), then the weight for that length around −0.3 SD (a few wasted).
         height_lms = growth.lms_at(f"{'lfa' if months < 24 else 'hfa'}_{sex}", months)
-        height = height_lms.value_at(rng.gauss(-0.9, 0.8))
-        weight = growth.lms_at(f"wfa_{sex}", months).value_at(rng.gauss(-0.8, 0.8))
-        programmes.record_growth(record, measured_on=on, weight_kg=round(weight, 1),
-                                 height_cm=round(height, 1) if height >= 45 else None)
+        height = height_lms.value_at(rng.gauss(-1.0, 1.0))
+        for_height = growth.lms_at(f"{'wfl' if months < 24 else 'wfh'}_{sex}", round(height, 1))
+        if for_height is not None:
+            weight = for_height.value_at(rng.gauss(-0.3, 0.8))
+        else:
+            weight = growth.lms_at(f"wfa_{sex}", months).value_at(rng.gauss(-0.8, 0.8))
+        try:
+            programmes.record_growth(record, measured_on=on, weight_kg=round(weight, 1),
+                                     height_cm=round(height, 1) if height >= 45 else None)
+        except ValidationError:  # a draw the WHO's limits call implausible: that child is left unweighed
+            continue
         made += 1
     return made
 
