@@ -15,6 +15,7 @@ is closed at midnight): ``edit_refusal`` says why not otherwise.
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -32,6 +33,8 @@ MAX_DIAGNOSES = 10
 MAX_LINES = 20
 # A clock a minute or two fast on the desk's computer is not a visit "in the future".
 FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
+# Dates outside these years are typing slips (and beyond what the database's instants hold).
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
 
 
 @dataclass
@@ -114,15 +117,24 @@ def check(data: VisitData, *, now: datetime.datetime | None = None) -> VisitData
     if moment is None:
         _add(errors, "visited_at", _("Enter the date and time of the visit."), "date_required")
     else:
-        if timezone.is_naive(moment):
-            moment = data.visited_at = timezone.make_aware(moment)
-        if moment > now + FUTURE_TOLERANCE:
+        try:
+            if timezone.is_naive(moment):
+                moment = data.visited_at = timezone.make_aware(moment)
+            local = timezone.localtime(moment)
+            if not (EARLIEST_YEAR <= local.year <= LATEST_YEAR):
+                raise OverflowError
+        except (OverflowError, ValueError):
+            local = None
+            _add(errors, "visited_at", _("Enter a real date of the visit."), "date_invalid")
+        if local is not None and moment > now + FUTURE_TOLERANCE:
             _add(errors, "visited_at", _("The visit cannot be in the future (%(when)s).") % {
-                "when": timezone.localtime(moment).strftime("%H:%M %d/%m/%Y")}, "visit_in_future")
-        if record is not None and local_date(moment) < record.resident.birth_date:
+                "when": local.strftime("%H:%M %d/%m/%Y")}, "visit_in_future")
+        elif local is not None and record is not None and local.date() < record.resident.birth_date:
             _add(errors, "visited_at", _("The visit (%(visit)s) cannot be before the resident's birth (%(birth)s).") % {
-                "visit": local_date(moment).strftime("%d/%m/%Y"),
+                "visit": local.strftime("%d/%m/%Y"),
                 "birth": record.resident.birth_date.strftime("%d/%m/%Y")}, "visit_before_birth")
+        if local is None:
+            moment = None
     for key, message in vitals.check(data.vitals).items():
         _add(errors, key, message, "vital_out_of_range")
     for key in vitals.FIELDS:
@@ -140,7 +152,7 @@ def check(data: VisitData, *, now: datetime.datetime | None = None) -> VisitData
         data.referred_to = data.referral_reason = ""
     if data.payment not in Payment.values:
         _add(errors, "payment", _("Choose how the visit is paid."), "payment_invalid")
-    elif data.payment == Payment.INSURANCE and record is not None and moment is not None:
+    elif data.payment == Payment.INSURANCE and record is not None and moment is not None and "visited_at" not in errors:
         day = local_date(moment)
         if not insurance_valid(record, day):
             if not record.insurance_number or not record.insurance_valid_until:
@@ -287,12 +299,15 @@ def visits_between(first: datetime.date, last: datetime.date, *, payment: str = 
                    referred: bool | None = None):
     """The visits of the local days ``first``..``last``, with their record's resident; ``code``
     keeps the visits with a diagnosis whose code begins so ("J06" finds J06.9)."""
+    first = max(first, datetime.date(EARLIEST_YEAR, 1, 1))
+    last = min(last, datetime.date(LATEST_YEAR, 12, 31))
     start, end = day_bounds(first, last)
     visits = Visit.objects.filter(visited_at__gte=start, visited_at__lt=end)
     if payment in Payment.values:
         visits = visits.filter(payment=payment)
+    code = re.sub(r"[^A-Z0-9.]", "", icd10.normalize(code))[:8]
     if code:
-        visits = visits.filter(diagnoses__icd10__startswith=icd10.normalize(code)).distinct()
+        visits = visits.filter(diagnoses__icd10__startswith=code).distinct()
     if referred is not None:
         visits = visits.filter(referred=referred)
     return visits.select_related("record__resident").prefetch_related("diagnoses")

@@ -117,6 +117,7 @@ BAD_INPUTS = [
     ("grandfather", {"payment": "insurance"}, "payment", "bảo hiểm y tế"),
     ("grandfather", {"rx_days_1": "0"}, "rx_days_1", ""),
     ("grandfather", {"reason": ""}, "reason", "lý do"),
+    ("grandfather", {"visit_date": "31/12/9999", "visit_time": "23:59"}, "visit_date", "ngày"),
 ]
 
 
@@ -212,6 +213,7 @@ def test_the_list_of_a_day_and_a_month_with_filters_and_counts(station, tule, in
     assert counts(f"?month={month:%Y-%m}")[0][0] >= 1
     assert counts(f"?day={month:%d/%m/%Y}")[0][0] == 1
     assert health_log(in_commune, tule, action="search", description__startswith="visits ")
+    assert counts("?day=31/12/9999")[0][0] == 0 and counts("?date_from=01/01/0001&date_to=31/12/9999")[0][0] == 0
 
 
 def test_a_visit_is_corrected_on_its_own_day_only(station, tule, in_commune, people, client_for):

@@ -88,6 +88,8 @@ BAD = [
     ("grandfather", {"reason": ""}, "invalid", "reason"),
     ("grandfather", {"visited_at": "07/12/2026 25:00"}, "invalid", "visited_at"),
     ("grandfather", {"payment": "cash"}, "invalid", "payment"),
+    ("grandfather", {"visited_at": "9999-12-31T23:59:00Z"}, "invalid", "visited_at"),
+    ("grandfather", {"visited_at": "1800-01-01T08:00:00+07:00"}, "date_invalid", "visited_at"),
 ]
 
 
@@ -107,6 +109,8 @@ def test_bad_input_is_a_400_with_its_code_and_nothing_is_written(station, tule, 
 
 def test_bad_query_parameters_are_400s(station, people, client_for):
     api = client_for(HOST, people["nurse"])
+    assert api.get("/api/v1/health/visits/?day=31/12/9999").json()["count"] == 0
+    assert api.get("/api/v1/health/visits/?day=01/01/0001&code=I10;--").json()["count"] == 0
     for query in ("month=2026-13", "day=31/02/2026", "record=abc", "payment=cash", "month=x"):
         response = api.get(f"/api/v1/health/visits/?{query}")
         assert response.status_code == 400 and response.json()["code"] == "invalid", query
