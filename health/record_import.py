@@ -107,7 +107,7 @@ def _rows_of(data: bytes):
     return workbook, rows
 
 
-def _text(value, limit) -> str:
+def _text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -171,10 +171,10 @@ def check_rows(rows, *, start: int = 2) -> tuple[int, list[dict], list[dict]]:
                 try:
                     cells[name] = _date(raw)
                 except ValueError:
-                    row_errors.append((name, _("“%(value)s” is not a date dd/mm/yyyy.") % {"value": _text(raw, 20)[:20]}))
+                    row_errors.append((name, _("“%(value)s” is not a date dd/mm/yyyy.") % {"value": _text(raw)[:20]}))
                     cells[name] = None
             else:
-                text = _text(raw, limit)
+                text = _text(raw)
                 if limit and len(text) > limit:
                     row_errors.append((name, _("Longer than %(max)s characters.") % {"max": limit}))
                 cells[name] = text[:limit] if limit else text

@@ -19,7 +19,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -395,9 +394,3 @@ def my_health_pdf(request, pk):
     record = _own_record(request, pk)
     access.log_read(request.user, record, channel="page", what="own record PDF")
     return _pdf_response(record)
-
-
-def home_figures() -> dict:
-    """The commune's coverage for the station's home page (aggregate figures)."""
-    _lines, total = records.coverage()
-    return {"records_coverage": total, "records_url": reverse("health:coverage")}
