@@ -64,7 +64,8 @@ def test_a_visit_is_written_whole_from_the_desk_form(station, tule, in_commune, 
     today = timezone.localdate()
     age = today.year - 1958 - ((today.month, today.day) < (3, 2))
     assert "Lò Văn Ông" in body and f"{age} tuổi" in body and "015058001234" not in body
-    assert "Chưa có thẻ bảo hiểm y tế" in body or "Hồ sơ chưa có thẻ bảo hiểm y tế" in body
+    assert "Hồ sơ chưa có thẻ bảo hiểm y tế" in body
+    assert f'name="record" value="{record.pk}"' in body  # an id, never "1.091" as a number is shown
 
     response = nurse.post("/health/visits/new/", form_data(record))
     assert response.status_code == 302, response.content.decode()[:3000]
@@ -338,3 +339,16 @@ def test_another_commune_sees_nothing(station, tule, yenhoa, in_commune, make_us
     assert own.get(f"/health/visits/new/?record={station['records']['grandfather'].pk}").status_code in (200, 404)
     assert "Lò Văn Ông" not in own.get(f"/health/visits/new/?record={station['records']['grandfather'].pk}").content.decode()
     assert own.get("/api/v1/health/visits/?month=" + timezone.localdate().strftime("%Y-%m")).json()["count"] == 0
+
+
+def test_the_record_page_lists_the_last_visits(station, tule, in_commune, people, client_for):
+    with in_commune(tule):
+        record = station["records"]["grandfather"]
+        visit = make_visit(record, reason="Khám huyết áp định kỳ")
+    page = client_for(HOST, people["nurse"]).get(f"/health/records/{record.pk}/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert 'id="record-visits"' in body and "Khám huyết áp định kỳ" in body and f"/health/visits/{visit.pk}/" in body
+    assert f"/health/visits/new/?record={record.pk}\"" in body
+    reads = [line.description for line in health_log(in_commune, tule, object_id=str(record.pk), action="view")]
+    assert "visits" in reads
