@@ -252,3 +252,29 @@ def test_another_commune_sees_nothing(station, tule, yenhoa, in_commune, make_us
     other = client_for(HOST, nurse)
     assert other.get(f"/health/records/{pk}/vaccinations/").status_code == 403
     assert other.get("/api/v1/health/vaccinations/due/").status_code == 403
+
+
+def test_the_demo_seeds_doses_for_the_children_once(station, tule, in_commune):
+    from health import vaccination
+    from health.models import Vaccination
+    from health.vaccination_demo import seed
+
+    printed = []
+
+    class Context:
+        communes = [(None, tule)]
+
+        @staticmethod
+        def out(text):
+            printed.append(text)
+
+    seed(Context)
+    with in_commune(tule):
+        doses = list(Vaccination.objects.values_list("record__resident__full_name", flat=True))
+        assert doses and set(doses) == {"Lò Văn Bé"}  # the adults get none
+        lines = vaccination.record_card(station["records"]["baby"])
+        assert all(line.given_on is None or line.status in ("on_time", "late") for line in lines)
+    assert "vaccination doses" in printed[0]
+    seed(Context)  # a second run leaves the commune alone
+    with in_commune(tule):
+        assert Vaccination.objects.count() == len(doses)
