@@ -278,3 +278,31 @@ def test_the_demo_seeds_doses_for_the_children_once(station, tule, in_commune):
     seed(Context)  # a second run leaves the commune alone
     with in_commune(tule):
         assert Vaccination.objects.count() == len(doses)
+
+
+def test_the_unique_constraint_answers_in_vietnamese(station, tule, in_commune, people, monkeypatch):
+    """Should two writes pass the checks together, the database's constraint refuses the second
+    with the same clear message (the checks are skipped here to reach it)."""
+    from django.utils import translation
+
+    from core.validation import error_code
+    from health import vaccination
+    from health.models import Vaccination
+
+    monkeypatch.setattr(vaccination, "check_dose", lambda **kwargs: None)
+    with in_commune(tule), translation.override("vi"):
+        baby = station["records"]["baby"]
+        record(people["nurse"], baby, "BCG", 1, D(2026, 5, 15))
+        with pytest.raises(ValidationError) as caught:
+            record(people["nurse"], baby, "BCG", 1, D(2026, 6, 15))
+        assert error_code(caught.value) == "duplicate"
+        assert caught.value.message_dict["dose"] == ["Mũi 1 của Lao (BCG) đã được ghi cho trẻ này."]
+        assert Vaccination.objects.count() == 1
+
+
+def test_the_inbox_tells_the_nurse_only(station, people, client_for):
+    nurse = client_for(HOST, people["nurse"]).get("/health/").content.decode()
+    assert "Trẻ quá hạn tiêm chủng" in nurse and "/health/vaccinations/due/?overdue=1" in nurse
+    assert "Mũi tiêm đến hẹn tháng này chưa gửi tin nhắn nhắc" in nurse
+    chairman = client_for(HOST, people["chairman"]).get("/health/").content.decode()
+    assert "Trẻ quá hạn tiêm chủng" not in chairman
