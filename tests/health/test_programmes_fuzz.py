@@ -22,7 +22,7 @@ def test_the_programmes_api_has_no_server_errors(station, tule, people, client_f
 
     with in_commune(tule):
         pregnancy = programmes.register_pregnancy(station["records"]["mother"], registered_on=programmes.today(),
-                                      expected_delivery=programmes.today() + datetime.timedelta(days=120))
+                                                  expected_delivery=programmes.today() + datetime.timedelta(days=120))
     nurse = client_for("tule.localhost", people["nurse"])
     records = {"readings": station["records"]["grandfather"], "pregnancies": station["records"]["mother"],
                "growth": station["records"]["baby"]}
