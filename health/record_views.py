@@ -311,6 +311,21 @@ def import_detail(request, pk):
 
 
 @page_requires("record.export")
+def import_errors(request, pk):
+    """The refused rows of an import as .xlsx (row, column, reason), to correct the file by."""
+    checked = get_object_or_404(RecordImport, pk=pk)
+    access.log_export(request.user, what=f"refused rows of the import {checked.pk} of health records",
+                      count=len(checked.errors))
+    workbook = xlsx.new_workbook()
+    workbook.remove(workbook.active)
+    xlsx.table_sheet(workbook, _("Refused rows"), [_("Row"), _("Column"), _("Reason")],
+                     ([e["row"], e["field"], e["message"]] for e in checked.errors), widths=(8, 30, 80))
+    response = HttpResponse(xlsx.save(workbook), content_type=xlsx.CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="dong-bi-tu-choi-{checked.pk}.xlsx"'
+    return response
+
+
+@page_requires("record.export")
 def import_template(request):
     access.log_export(request.user, what="template of the import of health records", count=0)
     response = HttpResponse(record_import.template_workbook(), content_type=xlsx.CONTENT_TYPE)

@@ -19,6 +19,7 @@ urlpatterns += [
     path("records/import/", record_views.import_start, name="record_import"),
     path("records/import/template.xlsx", record_views.import_template, name="record_import_template"),
     path("records/import/<int:pk>/", record_views.import_detail, name="record_import_detail"),
+    path("records/import/<int:pk>/errors.xlsx", record_views.import_errors, name="record_import_errors"),
     path("records/<int:pk>/", record_views.record_detail, name="record"),
     path("records/<int:pk>/edit/", record_views.record_edit, name="record_edit"),
     path("records/<int:pk>/conditions/", record_views.record_conditions, name="record_conditions"),

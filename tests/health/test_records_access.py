@@ -33,7 +33,8 @@ def staff_pages(station, an_import):
             f"/health/records/new/?resident={station['father'].pk}", f"/health/records/{pk}/",
             f"/health/records/{pk}/edit/", f"/health/records/{pk}/conditions/", f"/health/records/{pk}/pdf/",
             f"/health/records/{pk}/delete/", f"/health/records/{pk}/link/", "/health/records/import/",
-            "/health/records/import/template.xlsx", f"/health/records/import/{an_import.pk}/"]
+            "/health/records/import/template.xlsx", f"/health/records/import/{an_import.pk}/",
+            f"/health/records/import/{an_import.pk}/errors.xlsx"]
 
 
 AGGREGATE_PAGES = ["/health/coverage/", "/health/coverage/?format=xlsx"]

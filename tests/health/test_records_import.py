@@ -110,6 +110,13 @@ def test_6000_rows_checked_quickly_then_nothing_or_the_good_rows(registry, stati
         assert f'data-row="{number}"' in report
         assert reason in report, (number, reason)
 
+    refused = client.get(response["Location"] + "errors.xlsx")
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(refused.content)).active
+    assert sorted({row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}) == sorted(bad)
+    assert health_log(in_commune, tule, action="export")[-1].username == "health_nurse"
+
     # "Write nothing while a row is refused": nothing is written.
     nothing = client.post(response["Location"], {"mode": "all"})
     assert nothing.status_code == 302
