@@ -61,4 +61,5 @@ def programmes_for_record(context, record):
         "weeks": programmes.weeks_of_pregnancy(pregnancy, today) if pregnancy else None,
         "growth": last_growth,
         "child": standards.is_under_five(resident.birth_date, today),
+        "staff": permissions.can(user, "record.read"),  # the person reads the section without the staff's links
     }

@@ -324,6 +324,13 @@ def test_the_record_section_and_the_inbox_lines(programme_data, tule, in_commune
         assert "nhẹ cân" in baby_section and "Lần đo gần nhất" in baby_section
         request.user = people["radio"]
         assert "Chương trình" not in template.render(Context({"request": request, "record": mother}))
+        # The person, linked to her record, reads the section without the staff's links.
+        from health.models import CitizenLink
+
+        CitizenLink.objects.create(user=people["citizen"], resident=mother.resident, method="station")
+        request.user = people["citizen"]
+        own = template.render(Context({"request": request, "record": mother}))
+        assert "Đang mang thai: 37 tuần" in own and "/health/" not in own
         lines = {line.key: line for line in programme_inbox.lines(None, people["nurse"], {Role.HEALTH_STAFF.value})}
         assert programme_inbox.lines(None, people["chairman"], {Role.CHAIRMAN.value}) == []
     assert lines["health.chronic_overdue"].count == 1 and lines["health.chronic_overdue"].url.endswith("?overdue=1")
