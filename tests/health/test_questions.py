@@ -247,3 +247,23 @@ def test_the_demo_seeds_waiting_answered_and_published_questions_once(people, st
     assert states == ["answered", "published", "published", "waiting"]
     html = client_for(HOST).get("/ask-the-doctor/", {"q": "5 trong 1"}).content.decode()
     assert "Khi nào tiêm mũi 5 trong 1?" in html
+
+
+def test_a_question_taken_off_the_public_page_is_gone_from_it(asked, people, client_for, tule, in_commune):
+    from health import questions
+    from health.models import Question
+
+    with in_commune(tule):
+        questions.answer(people["nurse"], asked["public"], "Lau mát cho cháu.", publish=True,
+                         public_title="Trẻ sốt cao về đêm", public_body="Trẻ 3 tuổi sốt cao về đêm thì làm gì?")
+    url = f"/ask-the-doctor/{asked['public'].pk}/"
+    assert client_for(HOST).get(url).status_code == 200
+    response = client_for(HOST, people["nurse"]).post(f"/health/questions/{asked['public'].pk}/",
+                                                      {"action": "unpublish"})
+    assert response.status_code == 302
+    assert client_for(HOST).get(url).status_code == 404
+    assert "Trẻ sốt cao về đêm" not in client_for(HOST).get("/ask-the-doctor/", {"q": "sot"}).content.decode()
+    with in_commune(tule):
+        question = Question.objects.get(pk=asked["public"].pk)
+        assert (question.state, question.public_title, question.search_text, question.answer) == (
+            "answered", "", "", "Lau mát cho cháu.")
