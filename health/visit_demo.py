@@ -44,6 +44,7 @@ class Scenario:
     examination: str = ""
     treatment: str = ""
     refer: float = 0.0
+    referral_reason: str = "Cần điều trị nội trú, theo dõi suy hô hấp"
 
 
 SCENARIOS = (
@@ -59,7 +60,8 @@ SCENARIOS = (
                                                        ("ZINC10", "1 viên/ngày", 10, 10)),
              (0, 5), 8, examination="Không mất nước.", treatment="Bù nước, tiếp tục cho ăn."),
     Scenario("Khám tăng huyết áp định kỳ", ("I10",), (("AMLO5", "1 viên buổi sáng", 30, 30),),
-             (45, 90), 12, pressure=(135, 170), treatment="Tiếp tục thuốc, ăn nhạt."),
+             (45, 90), 12, pressure=(135, 170), treatment="Tiếp tục thuốc, ăn nhạt.", refer=0.04,
+             referral_reason="Huyết áp không kiểm soát dù đã dùng thuốc"),
     Scenario("Khám đái tháo đường định kỳ", ("E11.9",), (("MET500", "1 viên x 2 lần/ngày sau ăn", 30, 60),),
              (40, 85), 5, pressure=(115, 145), treatment="Tiếp tục thuốc, chế độ ăn."),
     Scenario("Đau lưng sau khi gặt lúa", ("M54.5", "M54.4"), (("PARA500", "1 viên x 3 lần/ngày", 5, 15),),
@@ -68,7 +70,8 @@ SCENARIOS = (
                                                                  ("ALUMAG", "1 viên nhai khi đau", 7, 14)),
              (18, 75), 6),
     Scenario("Vết thương ở tay khi làm nương", ("S61.9", "T14.1"), (("POVID10", "Sát khuẩn, thay băng hằng ngày", 5, 1),),
-             (12, 70), 5, treatment="Rửa vết thương, khâu 2 mũi, tiêm phòng uốn ván."),
+             (12, 70), 5, treatment="Rửa vết thương, khâu 2 mũi, tiêm phòng uốn ván.", refer=0.05,
+             referral_reason="Vết thương sâu, nghi tổn thương gân"),
     Scenario("Ngứa, nổi mẩn đỏ", ("L30.9", "L50.9", "B86"), (("CHLOR4", "1 viên buổi tối", 5, 5),),
              (2, 80), 5),
     Scenario("Khám thai định kỳ", ("Z34.9", "Z34.8"), (("FEFOL", "1 viên/ngày", 30, 30),),
@@ -80,7 +83,6 @@ SCENARIOS = (
     Scenario("Đau đầu, chóng mặt", ("R51", "R42", "G44.2"), (("PARA500", "1 viên khi đau", 3, 6),), (18, 85), 4),
 )
 REFERRED_TO = "Trung tâm Y tế khu vực"
-REFERRAL_REASON = "Cần điều trị nội trú, theo dõi suy hô hấp"
 
 
 def _per_month(slug: str, records: int) -> int:
@@ -153,7 +155,8 @@ def _seed_commune(slug: str, code: str, staff, today: datetime.date | None = Non
         referred = rng.random() < scenario.refer
         visit = Visit(record=record, visited_at=moment, reason=scenario.reason, examination=scenario.examination,
                       treatment=scenario.treatment, payment=payment, referred=referred,
-                      referred_to=REFERRED_TO if referred else "", referral_reason=REFERRAL_REASON if referred else "",
+                      referred_to=REFERRED_TO if referred else "",
+                      referral_reason=scenario.referral_reason if referred else "",
                       staff=staff, staff_name=(getattr(staff, "full_name", "") or "") if staff else "",
                       **_vitals(rng, scenario, age))
         planned.append((visit, scenario, rng.choice(scenario.codes)))

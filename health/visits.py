@@ -276,7 +276,8 @@ def update_visit(user, visit: Visit, data: VisitData, *, now: datetime.datetime 
     data = check(data, now=now)
     if local_date(data.visited_at) != local_date(visit.visited_at):
         raise ValidationError({"visited_at": [ValidationError(
-            _("A correction keeps the visit's day (%(day)s).") % {"day": local_date(visit.visited_at).strftime("%d/%m/%Y")},
+            _("A correction keeps the visit's day (%(day)s).") % {
+                "day": local_date(visit.visited_at).strftime("%d/%m/%Y")},
             code="day_changed")]})
     _fill(visit, data)
     visit.save()
@@ -370,7 +371,8 @@ def inbox_lines(request, user, roles) -> list:
     figures = Visit.objects.filter(visited_at__gte=start, visited_at__lt=end).aggregate(
         referred=Count("pk", filter=Q(referred=True)), today=Count("pk", filter=Q(visited_at__gte=today_start)))
     listing = reverse("health:visits")
-    referred_url = f"{listing}?{urlencode({'date_from': since.strftime('%d/%m/%Y'), 'date_to': today.strftime('%d/%m/%Y'), 'referred': 'on'})}"
+    referred_url = "{}?{}".format(listing, urlencode({
+        "date_from": since.strftime("%d/%m/%Y"), "date_to": today.strftime("%d/%m/%Y"), "referred": "on"}))
     return [
         InboxLine("health.visits.referrals", str(_("Referrals of the last 7 days to follow up")),
                   figures["referred"], referred_url, Severity.DUE_SOON if figures["referred"] else Severity.NORMAL,
