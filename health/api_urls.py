@@ -47,11 +47,9 @@ from health import report_api  # noqa: E402
 
 urlpatterns += [path("health/reports/monthly/", report_api.MonthlyReportView.as_view(), name="health-report-monthly")]
 
-
 # --- questions ---
 from health import question_api as _question_api  # noqa: E402
 
 router.register("health/questions", _question_api.QuestionViewSet, basename="health-question")
-
 
 urlpatterns += router.urls

@@ -76,7 +76,6 @@ urlpatterns += [
     path("deaths/new/<int:resident_id>/", report_views.death_new, name="death_new"),
 ]
 
-
 # --- questions (health/question_views.py) ---
 from health import question_views  # noqa: E402
 
