@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.text import clean_text, fold
 from health import icd10
@@ -327,7 +328,7 @@ def coverage_workbook(commune_name: str) -> bytes:
     lines, total = coverage()
     workbook = xlsx.new_workbook()
     sheet = workbook.active
-    sheet.title = _("Coverage")[:31]
+    sheet.title = pgettext("health records", "Coverage")[:31]
     xlsx.append(sheet, [commune_name])
     xlsx.append(sheet, [_("Coverage of personal health records").upper()])
     xlsx.append(sheet, [_("On"), today()])
