@@ -625,3 +625,8 @@ XASO_MAP_TILE_ATTRIBUTION = env(
 # --- Commune health station (health) ------------------------------------------------------------
 # A full ICD-10 list to import beside the shipped common codes (CSV: code,title_vi,title_en).
 XASO_ICD10_FILE = env("XASO_ICD10_FILE", "")
+# The Expanded Programme on Immunization's schedule: the shipped health/data/epi_schedule.yaml, or a
+# province's own copy (checked when the portal starts).
+XASO_EPI_SCHEDULE_FILE = env("XASO_EPI_SCHEDULE_FILE", "")
+# How many questions a resident may ask the doctor ("5/day", "20/week").
+XASO_HEALTH_ASK_RATE = env("XASO_HEALTH_ASK_RATE", "5/day")
