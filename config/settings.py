@@ -429,6 +429,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CertificateKindEnum": "signatures.models.CertificateKind",
         "SignatureImageKindEnum": "signatures.models.ImageKind",
+        "HealthQuestionStateEnum": "health.models.Question.State",
+        "JobStateEnum": "jobs.models.JobState",
     },
     "PATH_CONVERTER_OVERRIDES": {
         "commune_code": {"type": "string", "pattern": "^[0-9]{5}$"},

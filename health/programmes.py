@@ -262,7 +262,9 @@ def register_pregnancy(record: HealthRecord, *, registered_on, last_period=None,
                                           "the date."), "too_early")
     if expected_delivery is None and last_period is not None and "last_period" not in errors:
         expected_delivery = naegele(last_period)
-    if expected_delivery is not None and registered_on is not None:
+    # Date arithmetic only on a registration date already found sound (a date typed as 9999 would
+    # overflow it).
+    if expected_delivery is not None and registered_on is not None and "registered_on" not in errors:
         if expected_delivery < registered_on - datetime.timedelta(days=MAX_PREGNANCY_DAYS - PREGNANCY_DAYS):
             _add(errors, "expected_delivery", _("The expected delivery date is already past: check the date."),
                  "past_delivery")
