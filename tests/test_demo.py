@@ -6,6 +6,7 @@ from communes.demo import DEMO_COMMUNES, DEMO_PASSWORD
 from communes.models import Commune, Domain, Membership, Role, User
 from population.models import Household, Resident
 from tests.ecommerce.demo_checks import check_demo_marketplace, marketplace_counts
+from tests.health.demo_checks import check_demo_health, health_counts
 
 
 def counts(in_commune):
@@ -29,11 +30,14 @@ def test_seed_demo_is_idempotent_and_usable(db, client_for, in_commune, capsys):
     assert first["16264"][0] == 4 and first["16264"][1] >= 4
     users, memberships = User.objects.count(), Membership.objects.count()
     market = marketplace_counts(in_commune)
+    health = health_counts(in_commune)
 
     call_command("seed_demo", households=4)
     assert counts(in_commune) == first
     assert marketplace_counts(in_commune) == market
+    assert health_counts(in_commune) == health
     check_demo_marketplace(in_commune, client_for, printed)
+    check_demo_health(in_commune, client_for)
     assert (User.objects.count(), Membership.objects.count()) == (users, memberships)
 
     # One official per role, and the logins work on their commune's host.
