@@ -24,3 +24,16 @@ def test_the_home_is_for_health_staff_and_leaders(people, client_for, who, statu
     assert response.status_code == status
     if status == 200:
         assert "Trạm Y tế" in response.content.decode() or "Trạm y tế" in response.content.decode()
+
+
+@pytest.mark.parametrize("who", ["nurse", "chairman"])
+def test_every_link_of_the_navigation_opens_for_whom_it_is_shown(station, people, client_for, who):
+    import re
+
+    client = client_for("tule.localhost", people[who])
+    page = client.get("/health/").content.decode()
+    nav = page[page.index('<nav class="searchbar"'):]
+    links = re.findall(r'href="(/health/[^"]*)"', nav[:nav.index("</nav>")])
+    assert len(links) == (12 if who == "nurse" else 3)
+    for link in links:
+        assert client.get(link).status_code == 200, link
