@@ -107,3 +107,101 @@ def start_gunicorn(url: str, port: int, *, workers: int, media: str, settings_mo
             time.sleep(0.3)
     process.kill()
     raise SystemExit("The server did not start")
+
+
+# --- driving a server from client threads ---------------------------------------------------------
+
+def succeeded(status: int) -> bool:
+    return 200 <= status < 300
+
+
+def drive(name: str, make_request, *, clients: int, seconds: float, ok=succeeded) -> dict:
+    """Run ``make_request(session)`` from ``clients`` threads (a ``requests.Session`` each) for
+    ``seconds``; an answer whose status ``ok`` refuses stops the benchmark with its text."""
+    import threading
+
+    import requests
+
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + seconds
+
+    def worker():
+        session = requests.Session()
+        mine = []
+        while time.perf_counter() < stop_at:
+            started = time.perf_counter()
+            response = make_request(session)
+            mine.append(time.perf_counter() - started)
+            if not ok(response.status_code):
+                with lock:
+                    errors.append(f"{response.status_code} {response.url} {response.text[:300]}")
+                break
+        with lock:
+            latencies.extend(mine)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise SystemExit(f"{name}: {errors[0]}")
+    _mean, median, p95 = summary(latencies)
+    return {"name": name, "count": len(latencies), "rate": len(latencies) / elapsed, "median": median, "p95": p95,
+            "latencies": latencies, "elapsed": elapsed}
+
+
+def merge(name: str, parts: list[dict]) -> dict:
+    """One load's figures over its rounds."""
+    latencies = [x for part in parts for x in part["latencies"]]
+    elapsed = sum(part["elapsed"] for part in parts)
+    _mean, median, p95 = summary(latencies)
+    return {"name": name, "count": len(latencies), "rate": len(latencies) / elapsed, "median": median, "p95": p95}
+
+
+def empty_queue(queue: str) -> None:
+    """Drop the messages the server left in the benchmark's Celery queue (no worker ran)."""
+    import redis
+
+    client = redis.Redis.from_url(os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL")
+                                  or "redis://127.0.0.1:6379/0")
+    try:
+        client.delete(queue, f"_kombu.binding.{queue}")
+    except redis.RedisError:
+        pass
+
+
+def log_in(base: str, headers: dict, user, password: str) -> tuple[dict, str]:
+    """Log ``user`` in through the login page and the authenticator-app page (enrolling the app
+    the first time, as an official does); the session's cookies and CSRF token."""
+    import re
+
+    import pyotp
+    import requests
+    from django.db import connection
+
+    from communes.second_factor import device_for, device_secret
+
+    def token_of(page) -> str:
+        return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+
+    session = requests.Session()
+    page = session.get(f"{base}/accounts/login/", headers=headers, timeout=30)
+    answer = session.post(f"{base}/accounts/login/", headers={**headers, "Referer": f"{base}/accounts/login/"},
+                          timeout=30, allow_redirects=False,
+                          data={"csrfmiddlewaretoken": token_of(page), "username": user.username, "password": password})
+    if answer.status_code != 302 or "/accounts/2fa/" not in answer.headers.get("Location", ""):
+        raise SystemExit(f"{user.username}'s password was not taken: {answer.status_code} {answer.text[:300]}")
+    page = session.get(f"{base}/accounts/2fa/", headers=headers, timeout=30)
+    code = pyotp.TOTP(device_secret(device_for(user))).now()
+    connection.close()
+    answer = session.post(f"{base}/accounts/2fa/", headers={**headers, "Referer": f"{base}/accounts/2fa/"},
+                          timeout=30, data={"csrfmiddlewaretoken": token_of(page), "code": code}, allow_redirects=False)
+    if answer.status_code != 302 or "/accounts/" in answer.headers.get("Location", "/accounts/"):
+        raise SystemExit(f"{user.username} could not log in: {answer.status_code} {answer.headers.get('Location')}")
+    cookies = session.cookies.get_dict()
+    return cookies, cookies["csrftoken"]

@@ -37,12 +37,11 @@ import os
 import random
 import statistics
 import tempfile
-import threading
 import time
 import uuid
 
 import requests
-from _scratch import free_port, scratch_database, start_gunicorn, summary
+from _scratch import drive, empty_queue, free_port, log_in, merge, scratch_database, start_gunicorn
 
 SCRATCH = "xaso_bench_health"
 HOST = "tule.bench.test"
@@ -68,18 +67,7 @@ def main() -> None:
         with scratch_database(SCRATCH) as url:
             run(url, options)
     finally:
-        _empty_queue(os.environ["XASO_BENCH_QUEUE"])
-
-
-def _empty_queue(queue: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL")
-                                  or "redis://127.0.0.1:6379/0")
-    try:
-        client.delete(queue, f"_kombu.binding.{queue}")
-    except redis.RedisError:
-        pass
+        empty_queue(os.environ["XASO_BENCH_QUEUE"])
 
 
 # --- the data ------------------------------------------------------------------------------------
@@ -219,74 +207,9 @@ def time_reports(commune, months, repeat: int) -> dict:
 
 # --- the loads -------------------------------------------------------------------------------------
 
-def log_in(base: str, headers: dict, user) -> tuple[dict, str]:
-    """The login page, then the authenticator-app page (enrolling the app, as a new official does)."""
-    import re
-
-    import pyotp
-    from django.db import connection
-
-    from communes.second_factor import device_for, device_secret
-
-    session = requests.Session()
-    page = session.get(f"{base}/accounts/login/", headers=headers, timeout=30)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    answer = session.post(f"{base}/accounts/login/", headers={**headers, "Referer": f"{base}/accounts/login/"},
-                          timeout=30, allow_redirects=False,
-                          data={"csrfmiddlewaretoken": token, "username": user.username, "password": PASSWORD})
-    if answer.status_code != 302 or "/accounts/2fa/" not in answer.headers.get("Location", ""):
-        raise SystemExit(f"The nurse's password was not taken: {answer.status_code} {answer.text[:300]}")
-    page = session.get(f"{base}/accounts/2fa/", headers=headers, timeout=30)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    code = pyotp.TOTP(device_secret(device_for(user))).now()
-    connection.close()
-    answer = session.post(f"{base}/accounts/2fa/", headers={**headers, "Referer": f"{base}/accounts/2fa/"},
-                          timeout=30, data={"csrfmiddlewaretoken": token, "code": code}, allow_redirects=False)
-    if answer.status_code != 302 or "/accounts/" in answer.headers.get("Location", "/accounts/"):
-        raise SystemExit(f"The nurse could not log in: {answer.status_code} {answer.headers.get('Location')}")
-    cookies = session.cookies.get_dict()
-    return cookies, cookies["csrftoken"]
-
-
-def drive(name: str, make_request, *, clients: int, seconds: float) -> dict:
-    """``make_request(session)`` from ``clients`` threads for ``seconds``; every answer must be
-    2xx, or the 302 a form answers with once saved."""
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    stop_at = time.perf_counter() + seconds
-
-    def worker():
-        session = requests.Session()
-        mine = []
-        while time.perf_counter() < stop_at:
-            started = time.perf_counter()
-            response = make_request(session)
-            mine.append(time.perf_counter() - started)
-            if not (200 <= response.status_code < 300 or response.status_code == 302):
-                with lock:
-                    errors.append(f"{response.status_code} {response.text[:300]}")
-                break
-        with lock:
-            latencies.extend(mine)
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    if errors:
-        raise SystemExit(f"{name}: {errors[0]}")
-    return {"name": name, "latencies": latencies, "elapsed": elapsed}
-
-
-def merge(name: str, parts: list[dict]) -> dict:
-    latencies = [x for part in parts for x in part["latencies"]]
-    elapsed = sum(part["elapsed"] for part in parts)
-    _mean, median, p95 = summary(latencies)
-    return {"name": name, "count": len(latencies), "rate": len(latencies) / elapsed, "median": median, "p95": p95}
+def answered(status: int) -> bool:
+    """A page's 2xx, or visit entry's redirect to the visit written."""
+    return 200 <= status < 300 or status == 302
 
 
 def visit_form(record_id: int) -> dict:
@@ -323,7 +246,7 @@ def run(url: str, options) -> None:
         try:
             base = f"http://127.0.0.1:{port}"
             headers = {"Host": HOST}
-            cookies, csrf = log_in(base, headers, nurse)
+            cookies, csrf = log_in(base, headers, nurse, PASSWORD)
             post_headers = {**headers, "X-CSRFToken": csrf, "Referer": f"{base}/health/visits/new/"}
             rng = random.Random(1)
 
@@ -353,12 +276,13 @@ def run(url: str, options) -> None:
                 response = make_request(requests.Session())
                 if not (200 <= response.status_code < 300 or response.status_code == 302):
                     raise SystemExit(f"{_name}: {response.status_code} {response.text[:500]}")
-                drive("warm-up", make_request, clients=options.clients, seconds=1)
+                drive("warm-up", make_request, clients=options.clients, seconds=1, ok=answered)
             slice_seconds = options.seconds / max(1, options.rounds)
             rounds: dict[str, list[dict]] = {name: [] for name, _make in loads}
             for _round in range(max(1, options.rounds)):
                 for name, make_request in loads:
-                    rounds[name].append(drive(name, make_request, clients=options.clients, seconds=slice_seconds))
+                    rounds[name].append(drive(name, make_request, clients=options.clients, seconds=slice_seconds,
+                                               ok=answered))
             results = [merge(name, rounds[name]) for name, _make in loads]
         finally:
             server.terminate()

@@ -44,8 +44,7 @@ import threading
 import time
 import uuid
 
-import requests
-from _scratch import free_port, scratch_database, start_gunicorn, summary
+from _scratch import drive, free_port, merge, scratch_database, start_gunicorn, summary
 
 SCRATCH = "xaso_bench_ocop"
 HOST = "tule.bench.test"
@@ -224,46 +223,6 @@ def setup_national(options, commune) -> dict:
 
 
 # --- HTTP loads ----------------------------------------------------------------------------------
-
-def drive(name: str, make_request, *, clients: int, seconds: float) -> dict:
-    """Run ``make_request(session)`` from ``clients`` threads for ``seconds``; every answer must be 2xx."""
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    stop_at = time.perf_counter() + seconds
-
-    def worker():
-        session = requests.Session()
-        mine = []
-        while time.perf_counter() < stop_at:
-            started = time.perf_counter()
-            response = make_request(session)
-            mine.append(time.perf_counter() - started)
-            if not 200 <= response.status_code < 300:
-                with lock:
-                    errors.append(f"{response.status_code} {response.url} {response.text[:200]}")
-                break
-        with lock:
-            latencies.extend(mine)
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    if errors:
-        raise SystemExit(f"{name}: {errors[0]}")
-    return {"name": name, "latencies": latencies, "elapsed": elapsed}
-
-
-def merge(name: str, parts: list[dict]) -> dict:
-    latencies = [x for part in parts for x in part["latencies"]]
-    elapsed = sum(part["elapsed"] for part in parts)
-    _mean, median, p95 = summary(latencies)
-    return {"name": name, "count": len(latencies), "rate": len(latencies) / elapsed, "median": median, "p95": p95}
-
 
 def http_loads(url: str, options, media: str, slugs: list[str], pages: int) -> tuple[list[dict], list[float]]:
     port = free_port()

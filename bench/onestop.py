@@ -30,84 +30,18 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
 
 import requests
-from _scratch import free_port, scratch_database, start_gunicorn, summary
+from _scratch import drive, empty_queue, free_port, log_in, merge, scratch_database, start_gunicorn, summary
 
 SCRATCH = "xaso_bench_onestop"
 HOST = "tule.bench.test"
 
 
 OFFICER_PASSWORD = "Bench-mat-khau-2026!"
-
-
-def log_in(base: str, headers: dict, officer) -> tuple[dict, str]:
-    """Log the officer in through the login page and the authenticator-app page (enrolling the
-    app the first time, as an official does), and return the session's cookies and CSRF token."""
-    import re
-
-    import pyotp
-    from django.db import connection
-
-    from communes.second_factor import device_for, device_secret
-
-    session = requests.Session()
-    page = session.get(f"{base}/accounts/login/", headers=headers, timeout=30)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    answer = session.post(f"{base}/accounts/login/", headers={**headers, "Referer": f"{base}/accounts/login/"},
-                          timeout=30, allow_redirects=False,
-                          data={"csrfmiddlewaretoken": token, "username": officer.username, "password": OFFICER_PASSWORD})
-    if answer.status_code != 302 or "/accounts/2fa/" not in answer.headers.get("Location", ""):
-        raise SystemExit(f"The officer's password was not taken: {answer.status_code} {answer.text[:300]}")
-    page = session.get(f"{base}/accounts/2fa/", headers=headers, timeout=30)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    code = pyotp.TOTP(device_secret(device_for(officer))).now()
-    connection.close()
-    answer = session.post(f"{base}/accounts/2fa/", headers={**headers, "Referer": f"{base}/accounts/2fa/"},
-                          timeout=30, data={"csrfmiddlewaretoken": token, "code": code}, allow_redirects=False)
-    if answer.status_code != 302 or "/accounts/" in answer.headers.get("Location", "/accounts/"):
-        raise SystemExit(f"The officer could not log in: {answer.status_code} {answer.headers.get('Location')}")
-    cookies = session.cookies.get_dict()
-    return cookies, cookies["csrftoken"]
-
-
-def drive(name: str, make_request, *, clients: int, seconds: float) -> dict:
-    """Run ``make_request(session)`` from ``clients`` threads for ``seconds``; every answer must be 2xx."""
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    stop_at = time.perf_counter() + seconds
-
-    def worker():
-        session = requests.Session()
-        mine = []
-        while time.perf_counter() < stop_at:
-            started = time.perf_counter()
-            response = make_request(session)
-            mine.append(time.perf_counter() - started)
-            if not 200 <= response.status_code < 300:
-                with lock:
-                    errors.append(f"{response.status_code} {response.text[:200]}")
-                break
-        with lock:
-            latencies.extend(mine)
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    if errors:
-        raise SystemExit(f"{name}: {errors[0]}")
-    _mean, median, p95 = summary(latencies)
-    return {"name": name, "count": len(latencies), "rate": len(latencies) / elapsed, "median": median, "p95": p95,
-            "latencies": latencies, "elapsed": elapsed}
 
 
 def main() -> None:
@@ -125,19 +59,7 @@ def main() -> None:
         with scratch_database(SCRATCH) as url:
             run(url, options)
     finally:
-        _empty_queue(os.environ["XASO_BENCH_QUEUE"])
-
-
-def _empty_queue(queue: str) -> None:
-    """Drop the messages the server left in the benchmark's queue (no worker ran)."""
-    import redis
-
-    client = redis.Redis.from_url(os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL")
-                                  or "redis://127.0.0.1:6379/0")
-    try:
-        client.delete(queue, f"_kombu.binding.{queue}")
-    except redis.RedisError:
-        pass
+        empty_queue(os.environ["XASO_BENCH_QUEUE"])
 
 
 def _setup(options):
@@ -184,7 +106,7 @@ def run(url: str, options) -> None:
         try:
             base = f"http://127.0.0.1:{port}"
             headers = {"Host": HOST}
-            cookies, csrf = log_in(base, headers, officer)
+            cookies, csrf = log_in(base, headers, officer, OFFICER_PASSWORD)
             api_headers = {**headers, "X-CSRFToken": csrf, "Referer": f"{base}/"}
             codes: list[str] = []
             pending: list[str] = []
@@ -234,13 +156,6 @@ def run(url: str, options) -> None:
     if forms:
         print(f"form 1 asked for where the answer said, one at a time ({forms['count']}): median "
               f"{forms['median'] * 1000:.0f} ms, p95 {forms['p95'] * 1000:.0f} ms (rendered in that request)")
-
-
-def merge(name: str, parts: list[dict]) -> dict:
-    latencies = [x for part in parts for x in part["latencies"]]
-    elapsed = sum(part["elapsed"] for part in parts)
-    _mean, median, p95 = summary(latencies)
-    return {"name": name, "count": len(latencies), "rate": len(latencies) / elapsed, "median": median, "p95": p95}
 
 
 def first_forms(base: str, urls: list[str], headers: dict, cookies: dict) -> dict:
