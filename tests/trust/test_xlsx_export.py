@@ -42,6 +42,17 @@ FIGURE_EXPORTS = {
     ("config.urls_tenant", "/radio/reports.xlsx"): "/radio/reports.xlsx",
 }
 
+# The health station's exports, checked with a village and children named like formulas by
+# ``tests/health/test_exports_text.py`` (the coverage's .xlsx is the coverage page with
+# ``?format=xlsx``).
+HEALTH_EXPORTS = {
+    ("config.urls_tenant", "/health/records/import/1/errors.xlsx"),
+    ("config.urls_tenant", "/health/records/import/template.xlsx"),
+    ("config.urls_tenant", "/health/reports/xlsx/"),
+    ("config.urls_tenant", "/health/vaccinations/due/xlsx/"),
+    ("config.urls_tenant", "/health/coverage/"),
+}
+
 
 def _export_paths(urlconf: str) -> set[str]:
     found = set()
@@ -53,7 +64,7 @@ def _export_paths(urlconf: str) -> set[str]:
 
 
 def test_the_list_of_exports_is_every_export_of_both_hosts():
-    listed = {(urlconf, path) for urlconf, path in EXPORTS} | set(FIGURE_EXPORTS)
+    listed = {(urlconf, path) for urlconf, path in EXPORTS} | set(FIGURE_EXPORTS) | HEALTH_EXPORTS
     for urlconf in ("config.urls_tenant", "config.urls_public"):
         for path in _export_paths(urlconf):
             assert (urlconf, path) in listed, f"{path} ({urlconf}) writes a file this test does not check"
