@@ -32,7 +32,10 @@ from django_tenants.utils import schema_context
 from tests.jobs.helpers import TULE_SCHEMA, wait_for
 
 BASE_DIR = Path(__file__).resolve().parents[1]
-REDIS_DB = int(os.environ.get("XASO_TEST_REDIS_DB", "5"))
+# Each test process (xdist worker) has a Redis database of its own, so that a test that empties
+# its broker's database (Redis losing everything) never takes another process's messages.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+REDIS_DB = int(os.environ.get("XASO_TEST_REDIS_DB", "5")) + (int(_WORKER[2:]) if _WORKER[2:].isdigit() else 0)
 REDIS_BASE = os.environ.get("XASO_TEST_REDIS_BASE", "redis://127.0.0.1:6379")
 GATEWAY_TOKEN = "test-gateway-token"
 
