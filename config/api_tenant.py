@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("broadcasting.api_urls")),
     path("", include("ecommerce.api_urls")),
     path("", include("health.api_urls")),
+    path("", include("education.api_urls")),
 ]

@@ -117,6 +117,7 @@ TENANT_APPS = [
     "broadcasting",
     "ecommerce",
     "health",
+    "education",
 ]
 if env_bool("XASO_TEST_PROBE_APP"):  # a throwaway tenant app for the provisioning tests
     TENANT_APPS.append("tests.provisioning.probe_app")

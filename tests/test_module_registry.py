@@ -18,7 +18,8 @@ from communes import modules
 
 def test_the_apps_demo_steps_run_after_what_they_need():
     order = [step.key for step in modules.demo_steps()]
-    assert order == ["population", "signatures", "documents", "onestop", "broadcasting", "ecommerce", "health", "outbox"]
+    assert order == ["population", "signatures", "documents", "onestop", "broadcasting", "ecommerce", "health", "education",
+                     "outbox"]
 
 
 def test_demo_steps_are_ordered_by_what_they_wait_for(monkeypatch):

@@ -1,0 +1,25 @@
+"""The schools' API of a commune (``/api/v1/education/…``): school staff for their own school,
+parents for their own children. Supervising units read the published facts, never these. Each
+part adds its routes in its own block below."""
+from django.urls import path  # noqa: F401  (used by the blocks below)
+from rest_framework.routers import SimpleRouter
+
+router = SimpleRouter()
+
+urlpatterns = []
+
+# --- structure ---
+
+# --- assessment ---
+
+# --- report cards ---
+
+# --- attendance and timetable ---
+
+# --- contact book and parents ---
+
+# --- enrolment applications ---
+
+# --- fees ---
+
+urlpatterns += router.urls

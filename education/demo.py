@@ -1,0 +1,21 @@
+"""The schools' demo data: each part seeds its own rows, in this order (structure first: the
+other parts need the schools, classes and students). A part is a callable
+``(DemoContext) -> None`` and must be idempotent (``seed_demo`` runs again on every ``bin/demo``)."""
+from __future__ import annotations
+
+from django.utils.module_loading import import_string
+
+PARTS: list[str] = [
+    # structure:
+    # assessment:
+    # attendance and timetable:
+    # contact book:
+    # applications:
+    # fees:
+    # report cards:
+]
+
+
+def seed_demo(context) -> None:
+    for path in PARTS:
+        import_string(path)(context)

@@ -1,0 +1,22 @@
+"""The schools' lines of the officials' to-do inbox. Each part of the app gives its own lines
+through a callable ``(request, user, roles) -> list[InboxLine]`` named in ``PARTS``."""
+from __future__ import annotations
+
+from django.utils.module_loading import import_string
+
+PARTS: list[str] = [
+    # structure:
+    # assessment:
+    # report cards:
+    # attendance and timetable:
+    # contact book:
+    # applications:
+    # fees:
+]
+
+
+def lines(request, user, roles) -> list:
+    found = []
+    for path in PARTS:
+        found.extend(import_string(path)(request, user, roles))
+    return found

@@ -1,0 +1,14 @@
+"""The schools' pages for parents and citizens on the commune's host: the parent's view of their
+children (``/my-children/…``) and online enrolment (``/school-enrolment/…``). Each part adds its
+routes in its own block below, after its marker."""
+from django.urls import path  # noqa: F401  (used by the blocks below)
+
+app_name = "education_public"
+
+urlpatterns = []
+
+# --- parents: the contact book on a phone (education/parent_views.py) ---
+
+# --- enrolment applications, citizen side (education/application_views.py) ---
+
+# --- fees: the parent's invoices and VietQR (education/fee_views.py) ---

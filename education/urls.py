@@ -1,0 +1,27 @@
+"""The schools' pages for their staff and the commune's leaders (``/schools/…`` on a commune
+host). Each part of the app adds its routes in its own block below, after its marker."""
+from django.urls import path
+
+from education import views
+
+app_name = "education"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+]
+
+# --- structure: schools, years, classes, staff, students, imports (education/structure_views.py) ---
+
+# --- assessment: marks grid, evaluations, locks, results (education/assessment_views.py) ---
+
+# --- report cards (education/report_views.py) ---
+
+# --- attendance and timetable (education/attendance_views.py, education/timetable_views.py) ---
+
+# --- contact book (education/contact_views.py) ---
+
+# --- enrolment applications, staff side (education/application_views.py) ---
+
+# --- fees (education/fee_views.py) ---
+
+# --- figures (education/figure_views.py) ---
