@@ -30,6 +30,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.history import tenant_history
+from jobs.models import Job
+from jobs.registry import register as register_job
 
 USER = settings.AUTH_USER_MODEL
 
@@ -532,42 +534,35 @@ class LockEvent(models.Model):
         ordering = ["-at", "-pk"]
 
 
-class ReportCardJob(models.Model):
+@register_job
+class ReportCardJob(Job):
     """A class's report cards (học bạ) or term result sheet rendered into one PDF by a durable job
-    (``jobs/`` pattern), with its progress; signed by the principal where a certificate exists."""
+    (``jobs/``: the row is the truth), with its progress; signed by the principal where a
+    certificate exists. ``file`` is the storage name of the PDF once made (written once)."""
 
     class Kind(models.TextChoices):
         REPORT_CARDS = "cards", _("Report cards of the class")
         RESULT_SHEET = "sheet", _("Term result sheet")
 
-    class State(models.TextChoices):
-        QUEUED = "queued", _("Waiting")
-        RUNNING = "running", _("Being made")
-        DONE = "done", _("Ready")
-        FAILED = "failed", _("Failed")
-
     school_class = models.ForeignKey(SchoolClass, verbose_name=_("class"), on_delete=models.CASCADE,
                                      related_name="report_jobs")
     kind = models.CharField(_("kind"), max_length=6, choices=Kind.choices)
     period = models.CharField(_("period"), max_length=6, choices=Period.choices)
-    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.QUEUED)
-    done = models.PositiveIntegerField(_("pages done"), default=0)
-    total = models.PositiveIntegerField(_("pages in all"), default=0)
     file = models.CharField(_("file"), max_length=300, blank=True)
     signed = models.BooleanField(_("signed by the principal"), default=False)
-    error = models.TextField(_("error"), blank=True)
-    idempotency_key = models.CharField(_("idempotency key"), max_length=64, unique=True)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
     requested_by = _user_field(_("requested by"))
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
-    class Meta:
-        verbose_name = _("report card job")
-        verbose_name_plural = _("report card jobs")
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["state", "lease_until"])]
+    class Meta(Job.Meta):
+        verbose_name = _("report cards to make")
+        verbose_name_plural = _("report cards to make")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.school_class}"
+
+    def run(self, ctx):
+        from education.report_cards import run_job
+
+        return run_job(self, ctx)
 
 
 # --- attendance and timetable ------------------------------------------------------------------
