@@ -13,8 +13,9 @@
   class's attendance, conduct and primary qualities, and writes to the class's guardians; the
   accountant keeps the fees.
 * The chairman and vice-chairman read aggregates only (counts, rates, levels), never a student.
-* Parents: a citizen account whose phone (proven at sign-up: it is the username) is a guardian's
-  phone reads that guardian's children (``children_of``): marks, attendance, messages, invoices.
+* Parents: a citizen account whose phone (proven at sign-up, where it is the username, or given by
+  the identity provider) is a guardian's phone reads that guardian's children (``children_of``):
+  marks, attendance, messages, invoices.
 * Supervising units read the facts each commune publishes (``education.facts``), never a row here.
 
 Every read and export of students' personal data is logged (``education.access``).
@@ -150,7 +151,10 @@ def children_of(user):
 
     if not getattr(user, "is_authenticated", False) or not user.is_active or roles_for(user):
         return Student.objects.none()
-    phone = normalize_mobile(user.get_username() or "")
+    # The username of an account made at sign-up is the phone the code was sent to; an account of
+    # the identity provider carries the phone of its claims (communes.oidc). Citizens cannot edit
+    # either.
+    phone = normalize_mobile(user.get_username() or "") or normalize_mobile(getattr(user, "phone", "") or "")
     if not phone:
         return Student.objects.none()
     return Student.objects.filter(guardians__phone=phone).distinct()
