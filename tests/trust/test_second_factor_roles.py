@@ -45,6 +45,12 @@ def roles_with_powers() -> dict[str, set[str]]:
     grant(population.READ_ROLES | population.WRITE_ROLES, "population:export the registry")
     for action in ecommerce.APPROVE_ACTIONS:  # producers write their own rows: not an approval
         grant(ecommerce.ACTION_ROLES[action], f"ecommerce:{action}")
+    # The schools: every action of a position in a school is the school_staff role's.
+    from education import permissions as education
+
+    for action in education.SCHOOL_ACTIONS:
+        if not _is_read(action):
+            grant({education.SCHOOL_STAFF}, f"education:{action}")
     return powers
 
 
@@ -53,7 +59,7 @@ def test_every_role_that_approves_signs_issues_broadcasts_or_administers_needs_t
     missing = {role: sorted(actions) for role, actions in powers.items() if role not in sf.second_factor_roles()}
     assert not missing, f"roles with such actions but no second factor: {missing}"
     # The table is not empty by accident: the leaders, the clerk and the administrator are in it.
-    assert {"chairman", "vice_chairman", "clerk", "commune_admin"} <= set(powers)
+    assert {"chairman", "vice_chairman", "clerk", "commune_admin", "school_staff"} <= set(powers)
 
 
 def test_the_installation_cannot_take_a_role_out(settings):
