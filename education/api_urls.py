@@ -17,6 +17,14 @@ urlpatterns = []
 # --- attendance and timetable ---
 
 # --- contact book and parents ---
+from education import contact_api  # noqa: E402
+
+urlpatterns += [
+    path("education/classes/<int:class_id>/messages/", contact_api.ClassMessagesView.as_view(),
+         name="education-class-messages"),
+    path("education/my-children/", contact_api.MyChildrenView.as_view(), name="education-my-children"),
+    path("education/my-children/<int:pk>/", contact_api.MyChildView.as_view(), name="education-my-child"),
+]
 
 # --- enrolment applications ---
 

@@ -10,6 +10,7 @@ PARTS: list[str] = [
     # report cards:
     # attendance and timetable:
     # contact book:
+    "education.contact.inbox_lines",
     # applications:
     # fees:
 ]

@@ -8,6 +8,12 @@ app_name = "education_public"
 urlpatterns = []
 
 # --- parents: the contact book on a phone (education/parent_views.py) ---
+from education import parent_views  # noqa: E402
+
+urlpatterns += [
+    path("my-children/", parent_views.my_children, name="my_children"),
+    path("my-children/<int:pk>/", parent_views.child, name="child"),
+]
 
 # --- enrolment applications, citizen side (education/application_views.py) ---
 

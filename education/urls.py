@@ -19,6 +19,13 @@ urlpatterns = [
 # --- attendance and timetable (education/attendance_views.py, education/timetable_views.py) ---
 
 # --- contact book (education/contact_views.py) ---
+from education import contact_views  # noqa: E402
+
+urlpatterns += [
+    path("messages/", contact_views.my_messages, name="my_messages"),
+    path("classes/<int:class_id>/messages/", contact_views.class_messages, name="class_messages"),
+    path("students/<int:student_id>/contact-book/", contact_views.student_contact_book, name="student_contact_book"),
+]
 
 # --- enrolment applications, staff side (education/application_views.py) ---
 
