@@ -9,6 +9,7 @@ PARTS: list[str] = [
     # assessment:
     # report cards:
     # attendance and timetable:
+    "education.report_cards.inbox_lines",
     # contact book:
     "education.contact.inbox_lines",
     # applications:

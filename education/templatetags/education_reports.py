@@ -1,0 +1,16 @@
+"""``{% makes_report_cards as flag %}``: does the person make report cards in one of their schools
+(the navigation shows the link only then)?"""
+from django import template
+
+from education import permissions
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def makes_report_cards(context) -> bool:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    return any(permissions.can(user, "reports.make", school) for school in permissions.schools_for(user))
