@@ -10,6 +10,7 @@ PARTS: list[str] = [
     # assessment:
     # attendance and timetable:
     # contact book:
+    "education.contact_demo.seed",
     # applications:
     # fees:
     # report cards:
