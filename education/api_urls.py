@@ -15,6 +15,20 @@ urlpatterns = []
 # --- report cards ---
 
 # --- attendance and timetable ---
+from education import attendance_api  # noqa: E402
+
+urlpatterns += [
+    path("education/attendance/classes/<int:class_id>/days/<str:day>/", attendance_api.AttendanceDayView.as_view(),
+         name="education-attendance-day"),
+    path("education/attendance/classes/<int:class_id>/months/<str:month>/",
+         attendance_api.AttendanceMonthView.as_view(), name="education-attendance-month"),
+    path("education/timetable/classes/<int:class_id>/", attendance_api.ClassTimetableView.as_view(),
+         name="education-timetable-class"),
+    path("education/timetable/teachers/<int:staff_id>/", attendance_api.TeacherTimetableView.as_view(),
+         name="education-timetable-teacher"),
+    path("education/timetable/slots/", attendance_api.SlotsView.as_view(), name="education-timetable-slots"),
+    path("education/timetable/slots/<int:pk>/", attendance_api.SlotView.as_view(), name="education-timetable-slot"),
+]
 
 # --- contact book and parents ---
 from education import contact_api  # noqa: E402

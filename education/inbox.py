@@ -9,6 +9,8 @@ PARTS: list[str] = [
     # assessment:
     # report cards:
     # attendance and timetable:
+    "education.attendance.inbox_lines",
+    "education.timetable.inbox_lines",
     "education.report_cards.inbox_lines",
     # contact book:
     "education.contact.inbox_lines",

@@ -17,6 +17,24 @@ urlpatterns = [
 # --- report cards (education/report_views.py) ---
 
 # --- attendance and timetable (education/attendance_views.py, education/timetable_views.py) ---
+from education import attendance_views, timetable_views  # noqa: E402
+
+urlpatterns += [
+    path("attendance/", attendance_views.attendance_index, name="attendance_index"),
+    path("attendance/school/<int:school_id>/", attendance_views.attendance_school, name="attendance_school"),
+    path("attendance/school/<int:school_id>/xlsx/", attendance_views.attendance_school_xlsx,
+         name="attendance_school_xlsx"),
+    path("classes/<int:class_id>/attendance/", attendance_views.attendance_today, name="attendance_today"),
+    path("classes/<int:class_id>/attendance/month/", attendance_views.attendance_month, name="attendance_month"),
+    path("classes/<int:class_id>/attendance/month/xlsx/", attendance_views.attendance_month_xlsx,
+         name="attendance_month_xlsx"),
+    path("classes/<int:class_id>/attendance/<str:day>/", attendance_views.attendance_day, name="attendance_day"),
+    path("timetable/school/<int:school_id>/", timetable_views.timetables, name="timetables"),
+    path("timetable/school/<int:school_id>/copy/", timetable_views.copy_timetable, name="timetable_copy"),
+    path("timetable/teacher/<int:staff_id>/", timetable_views.teacher_timetable, name="teacher_timetable"),
+    path("classes/<int:class_id>/timetable/", timetable_views.class_timetable, name="class_timetable"),
+    path("classes/<int:class_id>/timetable/edit/", timetable_views.class_timetable_edit, name="class_timetable_edit"),
+]
 
 # --- contact book (education/contact_views.py) ---
 from education import contact_views  # noqa: E402
