@@ -820,6 +820,44 @@ class FeePayment(models.Model):
         ordering = ["-received_at"]
 
 
+class FeeNotification(models.Model):
+    """A bank's signed notification of a school fee transfer, kept once per transaction (a replay
+    answers what the first one did) with its outcome; a mismatch waits for the accountant."""
+
+    transaction_id = models.CharField(_("bank transaction"), max_length=100, unique=True)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    payload = models.JSONField(_("payload"))
+    outcome = models.CharField(_("outcome"), max_length=30)
+    answer = models.JSONField(_("answer"), default=dict)
+    school = models.ForeignKey(School, verbose_name=_("school"), null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+")
+    invoice = models.ForeignKey(Invoice, verbose_name=_("invoice"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="notifications")
+    resolved_at = models.DateTimeField(_("dealt with at"), null=True, blank=True)
+    resolved_by = _user_field(_("dealt with by"))
+
+    class Meta:
+        verbose_name = _("bank notification of a fee")
+        verbose_name_plural = _("bank notifications of fees")
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["school", "outcome", "resolved_at"])]
+
+
+class FeeReminder(models.Model):
+    """An SMS reminder of an unpaid invoice sent to its student's guardians (at most one a week
+    per invoice), with the notification that carried it."""
+
+    invoice = models.ForeignKey(Invoice, verbose_name=_("invoice"), on_delete=models.CASCADE, related_name="reminders")
+    notification_id = models.PositiveIntegerField(_("notification"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+    sent_by = _user_field(_("sent by"))
+
+    class Meta:
+        verbose_name = _("fee reminder")
+        verbose_name_plural = _("fee reminders")
+        ordering = ["-sent_at"]
+        indexes = [models.Index(fields=["invoice", "sent_at"])]
+
 class Sequence(models.Model):
     """The last number drawn of a series (application references, invoice codes, receipt
     numbers per school and year), drawn under a row lock so that concurrent writers get numbers

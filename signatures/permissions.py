@@ -14,6 +14,7 @@ from communes.permissions import has_any_role, roles_for
 # one-stop officers and specialists sign receipts, reports and drafts).
 PERSONAL_SIGNER_ROLES = frozenset({
     Role.CHAIRMAN, Role.VICE_CHAIRMAN, Role.CLERK, Role.ONESTOP_OFFICER, Role.SPECIALIST,
+    Role.SCHOOL_STAFF,  # a school's principal signs report cards (which member may: education.permissions)
 })
 # Who may be given the use of the commune's agency key.
 AGENCY_SIGNER_ROLES = frozenset({Role.CLERK})
