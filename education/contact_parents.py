@@ -43,12 +43,13 @@ def visible_periods(enrolment) -> set[str]:
 
 
 def column_label(column: str) -> str:
-    from django.utils.translation import gettext as _
+    from django.utils.translation import pgettext
 
-    labels = {"mid": _("Mid-term"), "end": _("End of term"), "retest": _("Retest"), "test": _("Test"),
-              "level": _("Level")}
+    labels = {"mid": pgettext("mark column", "Mid-term"), "end": pgettext("mark column", "End of term"),
+              "retest": pgettext("mark column", "Retest"), "test": pgettext("mark column", "Test"),
+              "level": pgettext("mark column", "Level")}
     if column.startswith("tx"):
-        return _("Regular %(n)s") % {"n": column[2:]}
+        return pgettext("mark column", "Regular %(n)s") % {"n": column[2:]}
     return labels.get(column, column)
 
 
