@@ -91,7 +91,7 @@ def test_role_matrix(role, setting, make_user, tule, client_for):
 
 def test_role_lists_are_as_specified():
     assert {str(r) for r in MODULE_ROLES} == {
-        "chairman", "vice_chairman", "clerk", "onestop_officer", "specialist", "commune_admin"}
+        "chairman", "vice_chairman", "clerk", "onestop_officer", "specialist", "commune_admin", "school_staff"}
     assert {str(r) for r in SIGNER_ROLES} == {"chairman", "vice_chairman", "clerk", "onestop_officer", "specialist",
                                              "school_staff"}
     assert {str(r) for r in ADMIN_ROLES} == {"commune_admin"}
