@@ -51,5 +51,15 @@ urlpatterns += [
 # --- enrolment applications ---
 
 # --- fees ---
+from education import fee_api  # noqa: E402
+
+urlpatterns += [
+    path("education/fees/bank-notification/", fee_api.BankNotificationView.as_view(),
+         name="education-fees-bank-notification"),
+    path("education/fees/schools/<int:pk>/items/", fee_api.FeeItemsView.as_view(), name="education-fee-items"),
+    path("education/fees/schools/<int:pk>/invoices/", fee_api.InvoicesView.as_view(), name="education-fee-invoices"),
+    path("education/fees/invoices/<str:code>/", fee_api.InvoiceView.as_view(), name="education-fee-invoice"),
+    path("education/fees/my-invoices/", fee_api.MyInvoicesView.as_view(), name="education-fee-my-invoices"),
+]
 
 urlpatterns += router.urls

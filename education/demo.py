@@ -13,6 +13,7 @@ PARTS: list[str] = [
     "education.contact_demo.seed",
     # applications:
     # fees:
+    "education.fee_demo.seed",
     # report cards:
 ]
 

@@ -16,6 +16,7 @@ PARTS: list[str] = [
     "education.contact.inbox_lines",
     # applications:
     # fees:
+    "education.fees.inbox_lines",
 ]
 
 

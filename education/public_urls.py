@@ -18,3 +18,11 @@ urlpatterns += [
 # --- enrolment applications, citizen side (education/application_views.py) ---
 
 # --- fees: the parent's invoices and VietQR (education/fee_views.py) ---
+from education import fee_views  # noqa: E402
+
+urlpatterns += [
+    path("my-children/invoices/", fee_views.my_invoices, name="my_invoices"),
+    path("my-children/invoices/<str:code>/", fee_views.my_invoice, name="my_invoice"),
+    path("my-children/invoices/<str:code>/vietqr.png", fee_views.my_invoice_qr, name="my_invoice_qr"),
+    path("my-children/invoices/<str:code>/receipts/<int:pk>.pdf", fee_views.my_receipt, name="my_receipt"),
+]

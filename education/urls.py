@@ -48,6 +48,24 @@ urlpatterns += [
 # --- enrolment applications, staff side (education/application_views.py) ---
 
 # --- fees (education/fee_views.py) ---
+from education import fee_views  # noqa: E402
+
+urlpatterns += [
+    path("fees/", fee_views.fee_home, name="fee_home"),
+    path("fees/<int:pk>/", fee_views.fee_school, name="fee_school"),
+    path("fees/<int:pk>/issue/", fee_views.fee_issue, name="fee_issue"),
+    path("fees/<int:pk>/arrears/", fee_views.fee_arrears, name="fee_arrears"),
+    path("fees/<int:pk>/arrears.xlsx", fee_views.fee_arrears_xlsx, name="fee_arrears_xlsx"),
+    path("fees/<int:pk>/notifications/", fee_views.fee_notifications, name="fee_notifications"),
+    path("fees/items/<int:pk>/", fee_views.fee_item, name="fee_item"),
+    path("fees/classes/<int:pk>/", fee_views.fee_class, name="fee_class"),
+    path("fees/classes/<int:pk>/notices.pdf", fee_views.fee_class_notices, name="fee_class_notices"),
+    path("fees/classes/<int:pk>/remind/", fee_views.fee_class_remind, name="fee_class_remind"),
+    path("fees/invoices/<str:code>/", fee_views.fee_invoice, name="fee_invoice"),
+    path("fees/invoices/<str:code>/cash/", fee_views.fee_invoice_cash, name="fee_invoice_cash"),
+    path("fees/invoices/<str:code>/cancel/", fee_views.fee_invoice_cancel, name="fee_invoice_cancel"),
+    path("fees/receipts/<int:pk>.pdf", fee_views.fee_receipt, name="fee_receipt"),
+]
 
 # --- figures (education/figure_views.py) ---
 from education import report_views  # noqa: E402
