@@ -9,6 +9,7 @@ PARTS: list[str] = [
     # structure:
     # assessment:
     # attendance and timetable:
+    "education.attendance_demo.seed",
     # contact book:
     "education.contact_demo.seed",
     # applications:
