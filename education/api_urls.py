@@ -9,6 +9,17 @@ router = SimpleRouter()
 urlpatterns = []
 
 # --- structure ---
+from education import structure_api  # noqa: E402
+
+urlpatterns += [
+    path("education/schools/", structure_api.SchoolListView.as_view(), name="education-schools"),
+    path("education/schools/<int:pk>/classes/", structure_api.ClassListView.as_view(), name="education-classes"),
+    path("education/classes/<int:pk>/students/", structure_api.ClassStudentsView.as_view(),
+         name="education-class-students"),
+    path("education/students/<int:pk>/", structure_api.StudentView.as_view(), name="education-student"),
+    path("education/enrolments/<int:pk>/transfer-out/", structure_api.TransferOutView.as_view(),
+         name="education-transfer-out"),
+]
 
 # --- assessment ---
 

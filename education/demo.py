@@ -7,6 +7,7 @@ from django.utils.module_loading import import_string
 
 PARTS: list[str] = [
     # structure:
+    "education.structure_demo.seed",
     # assessment:
     # attendance and timetable:
     "education.attendance_demo.seed",

@@ -6,6 +6,7 @@ from django.utils.module_loading import import_string
 
 PARTS: list[str] = [
     # structure:
+    "education.structure.inbox_lines",
     # assessment:
     # report cards:
     # attendance and timetable:

@@ -11,6 +11,30 @@ urlpatterns = [
 ]
 
 # --- structure: schools, years, classes, staff, students, imports (education/structure_views.py) ---
+from education import structure_views as sv  # noqa: E402
+
+urlpatterns += [
+    path("year/", sv.year, name="year"),
+    path("<int:school_id>/", sv.school, name="school"),
+    path("<int:school_id>/without-phone/", sv.students_without_phone, name="students_without_phone"),
+    path("<int:school_id>/classes/new/", sv.class_new, name="class_new"),
+    path("<int:school_id>/staff/new/", sv.staff_new, name="staff_new"),
+    path("staff/<int:pk>/", sv.staff_edit, name="staff_edit"),
+    path("classes/<int:class_id>/", sv.class_detail, name="class"),
+    path("classes/<int:class_id>/edit/", sv.class_edit, name="class_edit"),
+    path("classes/<int:class_id>/assignments/", sv.assignments, name="assignments"),
+    path("classes/<int:class_id>/add/", sv.student_add, name="student_add"),
+    path("classes/<int:class_id>/import/", sv.import_start, name="import_start"),
+    path("imports/<int:pk>/", sv.import_detail, name="import"),
+    path("imports/<int:pk>/refused.xlsx", sv.import_errors, name="import_errors"),
+    path("imports/template.xlsx", sv.import_template, name="import_template"),
+    path("students/<int:pk>/", sv.student, name="student"),
+    path("students/<int:pk>/guardians/new/", sv.guardian_new, name="guardian_new"),
+    path("guardians/<int:pk>/", sv.guardian_edit, name="guardian_edit"),
+    path("enrolments/<int:pk>/transfer-out/", sv.transfer_out, name="transfer_out"),
+    path("enrolments/<int:pk>/move/", sv.move, name="move"),
+    path("enrolments/<int:pk>/year-end/", sv.year_end, name="year_end"),
+]
 
 # --- assessment: marks grid, evaluations, locks, results (education/assessment_views.py) ---
 
