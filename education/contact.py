@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from core import throttle
 from education import permissions
 from education.models import Enrolment, Guardian, Message, SchoolClass, Student
+from notifications.services import MAX_SMS_LENGTH  # what the notification jobs send as one SMS
 
 MAX_LENGTH = 500
 RATE_LIMIT = 20  # messages a writer may send in RATE_WINDOW
@@ -173,13 +174,16 @@ def send_message(user, *, body: str, by_sms: bool = True, by_email: bool = False
                               "(or they asked not to receive messages)."))
         _refuse("body", _("No guardian of this class has a phone number or an e-mail address to write to "
                           "(or they asked not to receive messages)."))
+    school = school_class.school
+    text = full_text(school, body)
+    if recipients.phones and len(text) > MAX_SMS_LENGTH:
+        _refuse("body", _("With the school's name in front, the message is too long for an SMS: shorten it by "
+                          "%(count)d characters.") % {"count": len(text) - MAX_SMS_LENGTH})
     decision = throttle.hit(RATE_SCOPE, str(user.pk), RATE_LIMIT, RATE_WINDOW)
     if not decision.allowed:
         minutes = max(1, math.ceil(decision.retry_after / 60))
         _refuse("body", _("You have sent %(limit)d messages in the last hour, the most allowed. Try again in "
                           "%(minutes)d minutes.") % {"limit": RATE_LIMIT, "minutes": minutes})
-    school = school_class.school
-    text = full_text(school, body)
     sender = permissions.staff_member(user, school)
     try:
         with transaction.atomic():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from django.utils import translation
+from django.utils.html import escape
 from django.utils.translation import gettext
 
 from education import contact
@@ -157,7 +158,7 @@ def test_a_teacher_of_another_class_cannot_write_to_it(tule, in_commune, schooly
 
 def test_bad_input_is_refused_in_vietnamese_and_nothing_is_written(tule, in_commune, schoolyard, school_people,
                                                                    client_for):
-    from education.models import Guardian, Message
+    from education.models import Guardian, Message, School
     from notifications.models import Notification
 
     y = schoolyard
@@ -183,6 +184,16 @@ def test_bad_input_is_refused_in_vietnamese_and_nothing_is_written(tule, in_comm
         api = client.post(f"/api/v1/education/classes/{y['class6a'].pk}/messages/", {"body": ""},
                           content_type="application/json")
         assert api.status_code == 400 and api.json()["fields"]["body"]
+    with in_commune(tule):
+        # A school without a short name puts its full name in front: 500 characters and a long name
+        # would exceed what one SMS job sends.
+        School.objects.filter(pk=y["thcs"].pk).update(short_name="", name="Trường " + "Phổ thông " * 19)
+    with translation.override("vi"):
+        response = client.post(url, {"body": "a" * 500, "by_sms": "on"})
+        assert response.status_code == 400 and "a" * 500 in response.content.decode()
+        assert escape(gettext("With the school's name in front, the message is too long for an SMS: shorten it by "
+                              "%(count)d characters.") % {"count": 2 + len("Trường " + "Phổ thông " * 19) - 140}) \
+            in response.content.decode()
     with in_commune(tule):
         Guardian.objects.filter(student__in=y["students6"]).update(receives_messages=False)
     assert client.post(url, {"body": "Không ai nhận", "by_sms": "on"}).status_code == 400
@@ -282,3 +293,38 @@ def test_the_class_messages_api(tule, in_commune, schoolyard, school_people, cli
     with in_commune(tule):
         assert AccessLog.objects.filter(object_type="school_class", object_id=str(y["class6a"].pk),
                                         channel="api").exists()
+
+
+@pytest.mark.parametrize("payload", [
+    {}, {"body": None}, {"body": ["a"]}, {"body": "Xin chào", "by_sms": "có"},
+    {"body": "Xin chào", "student": "một"}, {"body": "Xin chào", "student": 2**70}, {"body": "Xin chào", "student": -1},
+    {"body": "Xin \x00 chào"}, {"body": "Xin chào", "by_sms": False, "by_email": False}, [], "body",
+])
+def test_odd_api_input_is_refused_with_the_common_body(tule, in_commune, schoolyard, school_people, client_for,
+                                                       payload):
+    import json
+
+    from education.models import Message
+
+    client = client_for(HOST, school_people["literature"])
+    response = client.post(f"/api/v1/education/classes/{schoolyard['class6a'].pk}/messages/", json.dumps(payload),
+                           content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert set(response.json()) == {"code", "detail", "fields"}
+    with in_commune(tule):
+        assert not Message.objects.exists()
+
+
+def test_odd_addresses_answer_without_a_server_error(schoolyard, school_people, client_for):
+    client = client_for(HOST, school_people["literature"])
+    huge = 10**25
+    for url in (f"/schools/classes/{huge}/messages/", f"/schools/students/{huge}/contact-book/",
+                f"/api/v1/education/classes/{huge}/messages/", "/schools/messages/?failed=%00"):
+        assert client.get(url).status_code in (200, 400, 404), url
+    api = client.get(f"/api/v1/education/classes/{schoolyard['class6a'].pk}/messages/?page=abc")
+    assert api.status_code == 404 and set(api.json()) == {"code", "detail", "fields"}
+    assert client.get(f"/api/v1/education/classes/{schoolyard['class6a'].pk}/messages/?page_size=100000"
+                      ).status_code == 200
+    parent = client_for(HOST, school_people["parent"])
+    assert parent.get(f"/my-children/{huge}/").status_code == 404
+    assert parent.get(f"/api/v1/education/my-children/{huge}/").status_code == 404
