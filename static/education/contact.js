@@ -22,12 +22,18 @@
     segs.textContent = body ? String(segments(chars.getAttribute("data-prefix") + body)) : "0";
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
+  function start() {
     var area = document.querySelector("textarea[data-sms-count]");
     var chars = document.getElementById("sms-chars");
     var segs = document.getElementById("sms-segments");
     if (!area || !chars || !segs) { return; }
     area.addEventListener("input", function () { update(area, chars, segs); });
     update(area, chars, segs);
-  });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
 }());
