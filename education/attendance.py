@@ -30,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.validation import refuse
 from education import permissions
@@ -490,7 +491,7 @@ def month_xlsx(grid: MonthGrid) -> bytes:
     workbook = xlsx.new_workbook()
     workbook.remove(workbook.active)
     headings = [_("No."), _("Student"), *[f"{d:%d/%m}" for d in grid.days], _("With leave"), _("Without leave"),
-                _("Late")]
+                pgettext("attendance", "Late")]
     rows = [[row.enrolment.number, row.enrolment.student.resident.full_name, *row.marks, row.excused,
              row.unexcused, row.late] for row in grid.rows]
     xlsx.table_sheet(workbook, f"{grid.school_class.name} {grid.month:%m-%Y}", headings, rows, widths=(5, 28))

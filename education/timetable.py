@@ -44,8 +44,14 @@ class Cell:
     room: str = ""
 
 
+def day_in_sentence(weekday: int) -> str:
+    """"on Tuesday" (Vietnamese: "thứ Ba"), for the clash messages."""
+    return {1: _("on Monday"), 2: _("on Tuesday"), 3: _("on Wednesday"), 4: _("on Thursday"), 5: _("on Friday"),
+            6: _("on Saturday")}[weekday]
+
+
 def _where(weekday: int, lesson: int) -> dict:
-    return {"lesson": lesson, "day": day_name(weekday)}
+    return {"lesson": lesson, "day": day_in_sentence(weekday)}
 
 
 def clash(semester, school_class, cell: Cell, *, exclude_class: bool = True) -> ValidationError | None:
@@ -56,21 +62,21 @@ def clash(semester, school_class, cell: Cell, *, exclude_class: bool = True) -> 
     if not exclude_class:
         own = same_time.filter(school_class=school_class).first()
         if own is not None:
-            return refuse(_("Class %(name)s already has %(subject)s in period %(lesson)s on %(day)s.")
+            return refuse(_("Class %(name)s already has %(subject)s in period %(lesson)s %(day)s.")
                           % {"name": school_class.name, "subject": own.subject.name, **_where(cell.weekday, cell.lesson)},
                           "class_slot_taken", "lesson")
     others = same_time.exclude(school_class=school_class)
     if cell.teacher is not None:
         other = others.filter(teacher=cell.teacher).first()
         if other is not None:
-            return refuse(_("Teacher %(teacher)s already teaches class %(name)s in period %(lesson)s on %(day)s.")
+            return refuse(_("Teacher %(teacher)s already teaches class %(name)s in period %(lesson)s %(day)s.")
                           % {"teacher": cell.teacher.full_name, "name": other.school_class.name,
                              **_where(cell.weekday, cell.lesson)}, "teacher_busy", "teacher")
     room = (cell.room or "").strip()
     if room:
         other = others.filter(school_id=school_class.school_id, room=room).first()
         if other is not None:
-            return refuse(_("Room %(room)s already has class %(name)s in period %(lesson)s on %(day)s.")
+            return refuse(_("Room %(room)s already has class %(name)s in period %(lesson)s %(day)s.")
                           % {"room": room, "name": other.school_class.name, **_where(cell.weekday, cell.lesson)},
                           "room_busy", "room")
     return None
