@@ -37,6 +37,17 @@ urlpatterns += [
 ]
 
 # --- assessment: marks grid, evaluations, locks, results (education/assessment_views.py) ---
+from education import assessment_views as av  # noqa: E402
+
+urlpatterns += [
+    path("classes/<int:class_id>/marks/", av.class_marks, name="class_marks"),
+    path("classes/<int:class_id>/marks/<int:subject_id>/<str:period>/", av.grid, name="marks_grid"),
+    path("classes/<int:class_id>/marks/<int:subject_id>/<str:period>/save/", av.grid_save, name="marks_save"),
+    path("classes/<int:class_id>/evaluations/<str:period>/", av.evaluations, name="evaluations"),
+    path("classes/<int:class_id>/evaluations/<str:period>/save/", av.evaluations_save, name="evaluations_save"),
+    path("classes/<int:class_id>/results/<str:period>/", av.results, name="results"),
+    path("<int:school_id>/locks/", av.locks, name="locks"),
+]
 
 # --- report cards (education/report_views.py) ---
 
