@@ -41,7 +41,8 @@ def today() -> datetime.date:
 
 
 def _refuse(message: str, code: str = "invalid", field: str | None = None):
-    raise ValidationError({field: [message]} if field else message, code=code)
+    error = ValidationError(message, code=code)
+    raise ValidationError({field: [error]}) if field else error
 
 
 def _open_enrolment_message(enrolment: Enrolment | None = None) -> str:
