@@ -201,3 +201,26 @@ def test_the_timetable_grid_refuses_a_clash_by_name_and_keeps_the_choices(tule, 
     assert response.status_code == 302
     with in_commune(tule):
         assert TimetableSlot.objects.filter(semester=s["sem2"]).count() == 3
+
+
+def test_the_class_page_panel_shows_the_flags_to_the_school_staff_only(tule, in_commune, schoolyard, school_people):
+    from django.template import Context, Template
+    from django.test import RequestFactory
+
+    s, p = schoolyard, school_people
+    e = enrolments(tule, in_commune, s)
+    template = Template("{% load education_attendance %}{% attendance_panel school_class %}")
+    with in_commune(tule):
+        for day in (datetime.date(2026, 12, 1), datetime.date(2026, 12, 2), datetime.date(2026, 12, 3)):
+            attendance.take_attendance(p["principal"], s["class6a"], day, [attendance.Mark(e[2].pk, "unexcused")])
+
+        def panel(who):
+            request = RequestFactory().get("/")
+            request.user = p[who]
+            return template.render(Context({"request": request, "school_class": s["class6a"]}))
+
+        shown = panel("literature")
+        assert 'id="attendance-flags"' in shown and "Hà Văn Cường" in shown and "/attendance/2026-12-07/" in shown
+        assert "Hà Văn Cường" in panel("math") and "/attendance/2026-12-07/" not in panel("math")
+        for who in ("primary_principal", "chairman", "parent"):
+            assert panel(who).strip() == ""
