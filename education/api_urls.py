@@ -60,6 +60,20 @@ urlpatterns += [
 ]
 
 # --- enrolment applications ---
+from education import application_api  # noqa: E402
+
+urlpatterns += [
+    path("education/applications/mine/", application_api.MyApplicationsView.as_view(),
+         name="education-my-applications"),
+    path("education/applications/mine/<int:pk>/withdraw/", application_api.WithdrawView.as_view(),
+         name="education-application-withdraw"),
+    path("education/applications/schools/<int:school_id>/", application_api.SchoolApplicationsView.as_view(),
+         name="education-school-applications"),
+    path("education/applications/<int:pk>/", application_api.ApplicationView.as_view(),
+         name="education-application"),
+    path("education/applications/<int:pk>/decide/", application_api.DecideView.as_view(),
+         name="education-application-decide"),
+]
 
 # --- fees ---
 from education import fee_api  # noqa: E402

@@ -14,6 +14,7 @@ PARTS: list[str] = [
     # contact book:
     "education.contact_demo.seed",
     # applications:
+    "education.application_demo.seed",
     # fees:
     "education.fee_demo.seed",
     # report cards:

@@ -16,6 +16,7 @@ PARTS: list[str] = [
     # contact book:
     "education.contact.inbox_lines",
     # applications:
+    "education.applications.inbox_lines",
     # fees:
     "education.fees.inbox_lines",
 ]

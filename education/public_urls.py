@@ -16,6 +16,19 @@ urlpatterns += [
 ]
 
 # --- enrolment applications, citizen side (education/application_views.py) ---
+from education import application_views  # noqa: E402
+
+urlpatterns += [
+    path("school-enrolment/", application_views.enrolment_home, name="enrolment"),
+    path("school-enrolment/apply/", application_views.apply, name="application_apply"),
+    path("school-enrolment/applications/", application_views.my_applications, name="my_applications"),
+    path("school-enrolment/applications/<int:pk>/", application_views.my_application, name="my_application"),
+    path("school-enrolment/applications/<int:pk>/sent/", application_views.sent, name="application_sent"),
+    path("school-enrolment/applications/<int:pk>/withdraw/", application_views.withdraw,
+         name="application_withdraw"),
+    path("school-enrolment/applications/<int:pk>/papers/<int:doc>/", application_views.my_document,
+         name="my_document"),
+]
 
 # --- fees: the parent's invoices and VietQR (education/fee_views.py) ---
 from education import fee_views  # noqa: E402

@@ -81,6 +81,15 @@ urlpatterns += [
 ]
 
 # --- enrolment applications, staff side (education/application_views.py) ---
+from education import application_views  # noqa: E402
+
+urlpatterns += [
+    path("applications/", application_views.staff_index, name="applications_index"),
+    path("applications/school/<int:school_id>/", application_views.staff_school, name="applications_school"),
+    path("applications/<int:pk>/", application_views.staff_detail, name="applications_detail"),
+    path("applications/<int:pk>/papers/<int:doc>/", application_views.staff_document, name="applications_document"),
+    path("applications/<int:pk>/<str:action>/", application_views.staff_action, name="applications_action"),
+]
 
 # --- fees (education/fee_views.py) ---
 from education import fee_views  # noqa: E402
