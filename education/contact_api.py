@@ -15,7 +15,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -61,12 +61,19 @@ class MessageSerializer(serializers.ModelSerializer):
     def get_sms_segments(self, obj) -> int:
         return contact.sms_segments(obj.body) if obj.by_sms else 0
 
-    @extend_schema(responses=CountsSerializer)
+    @extend_schema_field(CountsSerializer)
     def get_deliveries(self, obj) -> dict:
         counts = self.context.get("counts", {}).get(obj.pk)
         if counts is None:
             counts = contact.delivery_counts([obj])[obj.pk]
         return {"sent": counts.sent, "failed": counts.failed, "waiting": counts.waiting}
+
+
+class MessagePage(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = MessageSerializer(many=True)
 
 
 class MessageInput(serializers.Serializer):
@@ -93,7 +100,7 @@ class ClassMessagesView(APIView):
             raise PermissionDenied
         return school_class
 
-    @extend_schema(responses=MessageSerializer(many=True))
+    @extend_schema(operation_id="education_class_messages_list", responses=MessagePage)
     def get(self, request, class_id):
         school_class = self._class(request, class_id)
         paginator = Pagination()
@@ -102,7 +109,8 @@ class ClassMessagesView(APIView):
         serializer = MessageSerializer(page, many=True, context={"counts": contact.delivery_counts(page)})
         return paginator.get_paginated_response(serializer.data)
 
-    @extend_schema(request=MessageInput, responses={201: MessageSerializer})
+    @extend_schema(operation_id="education_class_messages_create", request=MessageInput,
+                   responses={201: MessageSerializer})
     def post(self, request, class_id):
         school_class = self._class(request, class_id)
         if not permissions.may_write_to_class(request.user, school_class):
@@ -141,7 +149,8 @@ class MyChildrenView(APIView):
 
     permission_classes = [IsAuthenticated, InCommune]
 
-    @extend_schema(responses={200: {"type": "array", "items": {"type": "object"}}})
+    @extend_schema(operation_id="education_my_children_list",
+                   responses={200: {"type": "array", "items": {"type": "object"}}})
     def get(self, request):
         children = contact.students_of(permissions.children_of(request.user))
         for student, _enrolment in children:
@@ -155,7 +164,7 @@ class MyChildView(APIView):
 
     permission_classes = [IsAuthenticated, InCommune]
 
-    @extend_schema(responses={200: {"type": "object"}})
+    @extend_schema(operation_id="education_my_child_retrieve", responses={200: {"type": "object"}})
     def get(self, request, pk):
         student = permissions.children_of(request.user).filter(pk=_id(pk)).select_related("resident").first()
         if student is None:
