@@ -22,6 +22,15 @@ urlpatterns += [
 ]
 
 # --- assessment ---
+from education import assessment_api  # noqa: E402
+
+urlpatterns += [
+    path("education/classes/<int:class_id>/marks/<int:subject_id>/<str:period>/", assessment_api.GridView.as_view(),
+         name="education-marks-grid"),
+    path("education/classes/<int:class_id>/results/<str:period>/", assessment_api.ResultsView.as_view(),
+         name="education-results"),
+    path("education/schools/<int:school_id>/locks/", assessment_api.LockView.as_view(), name="education-locks"),
+]
 
 # --- report cards ---
 

@@ -606,3 +606,83 @@ def current_semester(year, today: datetime.date | None = None):
         if semester.starts_on <= today <= semester.ends_on:
             return semester
     return semesters[-1] if semesters else None
+
+
+# --- what waits for the person -------------------------------------------------------------------
+
+DUE_WINDOW = datetime.timedelta(weeks=3)
+
+
+def missing_grids(user, today: datetime.date | None = None) -> list[dict]:
+    """The grids of the user's teaching assignments in the current semester with cells still
+    empty, within three weeks of the semester's end (or after it, while not locked)."""
+    from education.models import SchoolYear, TeachingAssignment
+
+    today = today or timezone.localdate()
+    year = SchoolYear.objects.filter(current=True).first()
+    if year is None:
+        return []
+    semester = current_semester(year, today)
+    if semester is None or today < semester.ends_on - DUE_WINDOW:
+        return []
+    period = Period.SEM1 if semester.number == 1 else Period.SEM2
+    assignments = list(TeachingAssignment.objects.filter(
+        teacher__user_id=user.pk, teacher__active=True, school_class__year=year,
+        school_class__school__in=permissions.schools_for(user)).select_related("school_class__school", "subject"))
+    found = []
+    for assignment in assignments:
+        school_class, subject = assignment.school_class, assignment.subject
+        grid_period = period
+        if is_primary(school_class):
+            grid_period = Period.SEM1 if semester.number == 1 else Period.YEAR
+        if is_locked(school_class, grid_period):
+            continue
+        columns = columns_for(school_class, subject, grid_period)
+        students = Enrolment.objects.filter(school_class=school_class, status=Enrolment.Status.ACTIVE).count()
+        filled = Mark.objects.filter(enrolment__school_class=school_class, enrolment__status=Enrolment.Status.ACTIVE,
+                                     subject=subject, period=grid_period, column__in=columns) \
+            .filter(Q(score__isnull=False) | ~Q(level="")).count()
+        if filled < students * len(columns):
+            found.append({"school_class": school_class, "subject": subject, "period": grid_period,
+                          "missing": students * len(columns) - filled})
+    return found
+
+
+def unlocked_semesters(user, today: datetime.date | None = None) -> list[tuple]:
+    """(school, semester) of the schools where ``user`` is principal: semesters of the current
+    year that ended and are not locked."""
+    from education.models import SchoolYear
+
+    today = today or timezone.localdate()
+    year = SchoolYear.objects.filter(current=True).first()
+    if year is None:
+        return []
+    found = []
+    for school in permissions.schools_for(user):
+        if not permissions.can(user, "marks.lock", school):
+            continue
+        for semester in Semester.objects.filter(year=year, ends_on__lt=today).exclude(locks__school=school):
+            found.append((school, semester))
+    return found
+
+
+def inbox_lines(request, user, roles) -> list:
+    from django.urls import reverse
+
+    from communes.modules import InboxLine, Severity
+
+    if permissions.SCHOOL_STAFF not in roles:
+        return []
+    lines = []
+    grids = missing_grids(user)
+    if grids:
+        lines.append(InboxLine("education.marks_missing", _("Marks grids of your classes with marks missing"),
+                               len(grids), reverse("education:marks_index") + "?missing=1", Severity.DUE_SOON))
+    by_school = defaultdict(int)
+    for school, _semester in unlocked_semesters(user):
+        by_school[school] += 1
+    for school, count in by_school.items():
+        lines.append(InboxLine(f"education.unlocked.{school.pk}",
+                               _("Semesters ended and not locked: %(school)s") % {"school": school.short_name or school.name},
+                               count, reverse("education:locks", args=[school.pk]), Severity.OVERDUE))
+    return lines

@@ -29,6 +29,7 @@ from django.views.decorators.http import require_POST
 from education import access, assessment, permissions, rules
 from education.models import (
     Enrolment, LockEvent, Period, School, SchoolClass, Semester, StudentResult, Subject, SubjectResult,
+    TeachingAssignment,
 )
 
 page_requires = permissions.page_requires
@@ -51,6 +52,27 @@ def _subject_for(school_class, subject_id: int, period: str) -> Subject:
 
 def _message(exc: ValidationError) -> str:
     return exc.messages[0] if exc.messages else _("The data sent are not valid.")
+
+
+@page_requires("module.open")
+def marks_index(request):
+    """The classes whose marks the person reads, their own assignments first; ``?missing=1``: the
+    grids of the current semester with marks missing (the inbox's line)."""
+    user = request.user
+    missing = request.GET.get("missing") == "1"
+    grids = assessment.missing_grids(user) if missing else []
+    schools = [s for s in permissions.schools_for(user).order_by("name") if permissions.can(user, "marks.read", s)]
+    mine = set(TeachingAssignment.objects.filter(teacher__user_id=user.pk).values_list("school_class_id", flat=True))
+    classes = []
+    for school in schools:
+        rows = list(SchoolClass.objects.filter(school=school, year__current=True, grade__gte=1)
+                    .order_by("grade", "name"))
+        rows.sort(key=lambda c: c.pk not in mine)
+        classes.append({"school": school, "classes": rows,
+                        "principal": permissions.can(user, "marks.lock", school)})
+    return render(request, "education/assessment/index.html", {
+        "schools": classes, "missing": missing, "grids": grids, "mine": mine,
+        "period_labels": PERIOD_LABELS})
 
 
 @page_requires("module.open")

@@ -8,6 +8,7 @@ PARTS: list[str] = [
     # structure:
     "education.structure.inbox_lines",
     # assessment:
+    "education.assessment.inbox_lines",
     # report cards:
     # attendance and timetable:
     "education.attendance.inbox_lines",

@@ -40,6 +40,7 @@ urlpatterns += [
 from education import assessment_views as av  # noqa: E402
 
 urlpatterns += [
+    path("marks/", av.marks_index, name="marks_index"),
     path("classes/<int:class_id>/marks/", av.class_marks, name="class_marks"),
     path("classes/<int:class_id>/marks/<int:subject_id>/<str:period>/", av.grid, name="marks_grid"),
     path("classes/<int:class_id>/marks/<int:subject_id>/<str:period>/save/", av.grid_save, name="marks_save"),
