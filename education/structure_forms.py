@@ -83,7 +83,7 @@ class SearchForm(forms.Form):
 class EnrolForm(forms.Form):
     resident = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1)
     entry = forms.ChoiceField(label=_("Comes to the class"), choices=[
-        (Enrolment.Entry.NEW, _("Enrolled")), (Enrolment.Entry.TRANSFERRED_IN, _("Transferred in from another school"))])
+        (Enrolment.Entry.NEW, _("New enrolment")), (Enrolment.Entry.TRANSFERRED_IN, _("Transferred in from another school"))])
     came_from = forms.CharField(label=_("Previous school"), max_length=200, required=False,
                                 help_text=_("For a student transferred in."))
     starts_on = DayFirstDateField(label=_("From"), required=False)
