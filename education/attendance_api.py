@@ -72,17 +72,17 @@ def _semester_param(request, year) -> Semester:
 
 # --- attendance --------------------------------------------------------------------------------
 
-class AbsenceSerializer(serializers.Serializer):
+class AttendanceAbsenceSerializer(serializers.Serializer):
     enrolment = serializers.IntegerField(min_value=1, max_value=MAX_DB_ID)
     kind = serializers.ChoiceField(choices=Absence.Kind.choices)
     reason = serializers.CharField(max_length=attendance.MAX_REASON, required=False, allow_blank=True, default="")
 
 
-class DayInput(serializers.Serializer):
-    absences = AbsenceSerializer(many=True, max_length=200)
+class AttendanceDayInput(serializers.Serializer):
+    absences = AttendanceAbsenceSerializer(many=True, max_length=200)
 
 
-class DayStudentSerializer(serializers.Serializer):
+class AttendanceDayStudentSerializer(serializers.Serializer):
     enrolment = serializers.IntegerField()
     number = serializers.IntegerField(allow_null=True)
     full_name = serializers.CharField()
@@ -90,12 +90,12 @@ class DayStudentSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
 
 
-class DaySerializer(serializers.Serializer):
+class AttendanceDaySerializer(serializers.Serializer):
     school_class = serializers.IntegerField()
     date = serializers.DateField()
     taken = serializers.BooleanField()
     taken_at = serializers.DateTimeField(allow_null=True)
-    students = DayStudentSerializer(many=True)
+    students = AttendanceDayStudentSerializer(many=True)
     present = serializers.IntegerField()
     excused = serializers.IntegerField()
     unexcused = serializers.IntegerField()
@@ -115,7 +115,7 @@ def _day_body(sheet) -> dict:
 
 
 class AttendanceDayView(StaffView):
-    @extend_schema(responses={200: DaySerializer})
+    @extend_schema(responses={200: AttendanceDaySerializer})
     def get(self, request, class_id: int, day: str):
         school_class = _class(request, class_id)
         date = attendance.parse_day(day)
@@ -123,9 +123,9 @@ class AttendanceDayView(StaffView):
             raise ValidationError({"date": [_("Enter a date as dd-mm-yyyy or yyyy-mm-dd.")]})
         sheet = attendance.day_sheet(school_class, date)
         access.log_class_read(request.user, school_class, channel="api", what=f"attendance {date:%d/%m/%Y}")
-        return Response(DaySerializer(_day_body(sheet)).data)
+        return Response(AttendanceDaySerializer(_day_body(sheet)).data)
 
-    @extend_schema(request=DayInput, responses={200: DaySerializer})
+    @extend_schema(request=AttendanceDayInput, responses={200: AttendanceDaySerializer})
     def put(self, request, class_id: int, day: str):
         school_class = _class(request, class_id)
         if not permissions.may_take_attendance(request.user, school_class):
@@ -133,7 +133,7 @@ class AttendanceDayView(StaffView):
         date = attendance.parse_day(day)
         if date is None:
             raise ValidationError({"date": [_("Enter a date as dd-mm-yyyy or yyyy-mm-dd.")]})
-        body = DayInput(data=request.data)
+        body = AttendanceDayInput(data=request.data)
         body.is_valid(raise_exception=True)
         marks = [attendance.Mark(a["enrolment"], a["kind"], a.get("reason", ""))
                  for a in body.validated_data["absences"]]
@@ -142,10 +142,10 @@ class AttendanceDayView(StaffView):
         except DjangoValidationError as exc:
             return refusal_response(exc, conflict_codes=("conflict", "correction_closed"))
         access.log_class_read(request.user, school_class, channel="api", what=f"attendance {date:%d/%m/%Y}")
-        return Response(DaySerializer(_day_body(sheet)).data)
+        return Response(AttendanceDaySerializer(_day_body(sheet)).data)
 
 
-class MonthStudentSerializer(serializers.Serializer):
+class AttendanceMonthStudentSerializer(serializers.Serializer):
     enrolment = serializers.IntegerField()
     number = serializers.IntegerField(allow_null=True)
     full_name = serializers.CharField()
@@ -157,16 +157,16 @@ class MonthStudentSerializer(serializers.Serializer):
     flagged = serializers.BooleanField()
 
 
-class MonthSerializer(serializers.Serializer):
+class AttendanceMonthSerializer(serializers.Serializer):
     school_class = serializers.IntegerField()
     month = serializers.CharField()
     days = serializers.ListField(child=serializers.DateField())
     taken = serializers.ListField(child=serializers.DateField())
-    students = MonthStudentSerializer(many=True)
+    students = AttendanceMonthStudentSerializer(many=True)
 
 
 class AttendanceMonthView(StaffView):
-    @extend_schema(responses={200: MonthSerializer})
+    @extend_schema(responses={200: AttendanceMonthSerializer})
     def get(self, request, class_id: int, month: str):
         school_class = _class(request, class_id)
         first = attendance.parse_month(month)
@@ -174,7 +174,7 @@ class AttendanceMonthView(StaffView):
             raise ValidationError({"month": [_("Enter a month as yyyy-mm.")]})
         grid = attendance.month_grid(school_class, first)
         access.log_class_read(request.user, school_class, channel="api", what=f"attendance {first:%m/%Y}")
-        return Response(MonthSerializer({
+        return Response(AttendanceMonthSerializer({
             "school_class": school_class.pk, "month": f"{first:%Y-%m}", "days": grid.days, "taken": sorted(grid.taken),
             "students": [{"enrolment": r.enrolment.pk, "number": r.enrolment.number,
                           "full_name": r.enrolment.student.resident.full_name, "marks": r.marks,
@@ -184,7 +184,7 @@ class AttendanceMonthView(StaffView):
 
 # --- timetable -----------------------------------------------------------------------------------
 
-class SlotSerializer(serializers.ModelSerializer):
+class TimetableSlotSerializer(serializers.ModelSerializer):
     class_name = serializers.CharField(source="school_class.name", read_only=True)
     subject_name = serializers.CharField(source="subject.name", read_only=True)
     teacher_name = serializers.CharField(source="teacher.full_name", read_only=True, default="")
@@ -196,7 +196,7 @@ class SlotSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SlotInput(serializers.Serializer):
+class TimetableSlotInput(serializers.Serializer):
     school_class = serializers.IntegerField(min_value=1, max_value=MAX_DB_ID)
     semester = serializers.IntegerField(min_value=1, max_value=MAX_DB_ID)
     weekday = serializers.IntegerField(min_value=1, max_value=6, help_text="1 Monday … 6 Saturday")
@@ -210,16 +210,16 @@ WEEK_PARAMETERS = [OpenApiParameter("semester", int, description="A semester's i
 
 
 class ClassTimetableView(StaffView):
-    @extend_schema(parameters=WEEK_PARAMETERS, responses={200: SlotSerializer(many=True)})
+    @extend_schema(parameters=WEEK_PARAMETERS, responses={200: TimetableSlotSerializer(many=True)})
     def get(self, request, class_id: int):
         school_class = _class(request, class_id)
         semester = _semester_param(request, school_class.year)
         slots = sorted(timetable.class_week(school_class, semester).values(), key=lambda s: (s.weekday, s.lesson))
-        return Response(SlotSerializer(slots, many=True).data)
+        return Response(TimetableSlotSerializer(slots, many=True).data)
 
 
 class TeacherTimetableView(StaffView):
-    @extend_schema(parameters=WEEK_PARAMETERS, responses={200: SlotSerializer(many=True)})
+    @extend_schema(parameters=WEEK_PARAMETERS, responses={200: TimetableSlotSerializer(many=True)})
     def get(self, request, staff_id: int):
         if staff_id > MAX_DB_ID:
             raise NotFound()
@@ -232,16 +232,16 @@ class TeacherTimetableView(StaffView):
             raise NotFound()
         semester = _semester_param(request, year)
         slots = sorted(timetable.teacher_week(staff, semester).values(), key=lambda s: (s.weekday, s.lesson))
-        return Response(SlotSerializer(slots, many=True).data)
+        return Response(TimetableSlotSerializer(slots, many=True).data)
 
 
 CLASH_STATUSES = {code: status.HTTP_409_CONFLICT for code in (*timetable.CLASH_CODES, "conflict")}
 
 
 class SlotsView(StaffView):
-    @extend_schema(request=SlotInput, responses={201: SlotSerializer})
+    @extend_schema(request=TimetableSlotInput, responses={201: TimetableSlotSerializer})
     def post(self, request):
-        body = SlotInput(data=request.data)
+        body = TimetableSlotInput(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
         school_class = _class(request, data["school_class"])
@@ -263,7 +263,7 @@ class SlotsView(StaffView):
             slot = timetable.save_slot(request.user, school_class, semester, cell)
         except DjangoValidationError as exc:
             return refusal_response(exc, statuses=CLASH_STATUSES)
-        return Response(SlotSerializer(slot).data, status=status.HTTP_201_CREATED)
+        return Response(TimetableSlotSerializer(slot).data, status=status.HTTP_201_CREATED)
 
 
 class SlotView(StaffView):

@@ -33,7 +33,12 @@ from education.models import Absence, School, SchoolClass
 page_requires = permissions.page_requires
 
 
+MAX_DB_ID = 2**63 - 1
+
+
 def _class_for(request, class_id: int) -> SchoolClass:
+    if class_id > MAX_DB_ID:
+        raise Http404
     school_class = get_object_or_404(SchoolClass.objects.select_related("school", "year", "homeroom_teacher"),
                                      pk=class_id)
     permissions.require(request.user, "school.read", school_class.school)
@@ -165,6 +170,8 @@ def attendance_month_xlsx(request, class_id: int):
 
 
 def _school_for(request, school_id: int) -> School:
+    if school_id > MAX_DB_ID:
+        raise Http404
     school = get_object_or_404(School, pk=school_id)
     permissions.require(request.user, "school.read", school)
     return school

@@ -24,6 +24,14 @@ from education import permissions, timetable
 from education.models import School, SchoolClass, Semester, StaffMember, Subject, TimetableSlot
 
 page_requires = permissions.page_requires
+MAX_DB_ID = 2**63 - 1
+
+
+def _get(queryset, pk: int):
+    """The row ``pk`` of ``queryset`` (404 for an id no row can have)."""
+    if pk > MAX_DB_ID:
+        raise Http404
+    return get_object_or_404(queryset, pk=pk)
 
 
 def _semester(request, year, param: str = "semester") -> Semester:
@@ -49,7 +57,7 @@ def _table(week: dict, lessons: list[int]) -> list:
 
 @page_requires("module.open")
 def timetables(request, school_id: int):
-    school = get_object_or_404(School, pk=school_id)
+    school = _get(School.objects.all(), school_id)
     permissions.require(request.user, "school.read", school)
     from education.models import SchoolYear
 
@@ -74,7 +82,7 @@ def timetables(request, school_id: int):
 
 @page_requires("module.open")
 def copy_timetable(request, school_id: int):
-    school = get_object_or_404(School, pk=school_id)
+    school = _get(School.objects.all(), school_id)
     if request.method != "POST":
         raise Http404
     if not permissions.can(request.user, "timetable.write", school):
@@ -94,7 +102,7 @@ def copy_timetable(request, school_id: int):
 
 
 def _class_for(request, class_id: int) -> SchoolClass:
-    school_class = get_object_or_404(SchoolClass.objects.select_related("school", "year"), pk=class_id)
+    school_class = _get(SchoolClass.objects.select_related("school", "year"), class_id)
     permissions.require(request.user, "school.read", school_class.school)
     return school_class
 
@@ -182,7 +190,7 @@ def class_timetable_edit(request, class_id: int):
 
 @page_requires("module.open")
 def teacher_timetable(request, staff_id: int):
-    staff = get_object_or_404(StaffMember.objects.select_related("school"), pk=staff_id)
+    staff = _get(StaffMember.objects.select_related("school"), staff_id)
     permissions.require(request.user, "school.read", staff.school)
     from education.models import SchoolYear
 

@@ -109,6 +109,8 @@ def test_slots_posted_with_the_clash_answer_and_deleted(tule, in_commune, school
     week = api.get(f"/api/v1/education/timetable/teachers/{s['staff']['math'].pk}/?semester={s['sem1'].pk}").json()
     assert [(slot["class_name"], slot["weekday"], slot["lesson"]) for slot in week] == [("6A", 2, 2)]
     assert api.get(f"/api/v1/education/timetable/classes/{s['class6a'].pk}/?semester=abc").status_code == 400
+    assert api.get("/api/v1/education/timetable/classes/99999999999999999999/").status_code == 404
+    assert api.delete("/api/v1/education/timetable/slots/99999999999999999999/").status_code == 404
     slot_id = created.json()["id"]
     assert client_for(HOST, school_people["math"]).delete(f"/api/v1/education/timetable/slots/{slot_id}/") \
         .status_code == 403

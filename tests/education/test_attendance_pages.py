@@ -136,6 +136,11 @@ def test_month_grid_flags_rates_and_exports(tule, in_commune, schoolyard, school
     with in_commune(tule):
         assert AccessLog.objects.filter(action=AccessLog.Action.EXPORT).count() == before + 2
     assert client.get(f"/schools/classes/{s['class6a'].pk}/attendance/month/?month=2026-13").status_code == 404
+    for url in ("/schools/classes/99999999999999999999/attendance/month/",
+                "/schools/attendance/school/99999999999999999999/",
+                "/schools/timetable/teacher/99999999999999999999/",
+                "/schools/classes/99999999999999999999/timetable/"):
+        assert client.get(url).status_code == 404, url
 
 
 def test_the_inbox_lines(tule, in_commune, schoolyard, school_people, client_for):
