@@ -31,6 +31,8 @@ from education.models import Enrolment, Guardian, School, SchoolClass, SchoolYea
 from population.models import Resident
 
 FULL_PHONES = permissions.MANAGERS | permissions.TEACHING
+ENTRY_HELP = "new, promoted, repeating, transferred_in or moved_class"
+STATUS_HELP = "active, transferred_out, moved_class, dropped_out or completed"
 
 
 class SchoolStaffOnly(BasePermission):
@@ -78,6 +80,8 @@ class ClassSerializer(serializers.ModelSerializer):
 
 class ClassStudentSerializer(serializers.ModelSerializer):
     student_id = serializers.IntegerField(read_only=True)
+    entry = serializers.CharField(read_only=True, help_text=ENTRY_HELP)
+    status = serializers.CharField(read_only=True, help_text=STATUS_HELP)
     full_name = serializers.CharField(source="student.resident.full_name", read_only=True)
     birth_date = serializers.DateField(source="student.resident.birth_date", read_only=True)
     sex = serializers.CharField(source="student.resident.sex", read_only=True)
@@ -101,8 +105,8 @@ class ClassStudentSerializer(serializers.ModelSerializer):
 class EnrolRequestSerializer(serializers.Serializer):
     resident_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1,
                                            help_text=gettext_lazy("The registry's resident (a child)."))
-    entry = serializers.ChoiceField(choices=[Enrolment.Entry.NEW, Enrolment.Entry.TRANSFERRED_IN],
-                                    default=Enrolment.Entry.NEW)
+    entry = serializers.CharField(max_length=16, default=Enrolment.Entry.NEW, help_text=gettext_lazy(
+        "new (enrolled) or transferred_in (from another school: give came_from)."))
     came_from = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     starts_on = serializers.DateField(required=False, allow_null=True, default=None)
 
@@ -120,6 +124,8 @@ class GuardianSerializer(serializers.ModelSerializer):
 
 
 class EnrolmentSerializer(serializers.ModelSerializer):
+    entry = serializers.CharField(read_only=True, help_text=ENTRY_HELP)
+    status = serializers.CharField(read_only=True, help_text=STATUS_HELP)
     school_class = serializers.CharField(source="school_class.name", read_only=True)
     school_class_id = serializers.IntegerField(read_only=True)
     school = serializers.CharField(source="school_class.school.name", read_only=True)
@@ -155,8 +161,8 @@ class StudentSerializer(serializers.ModelSerializer):
 
 
 class TransferOutSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=[Enrolment.Status.TRANSFERRED_OUT, Enrolment.Status.DROPPED_OUT],
-                                     default=Enrolment.Status.TRANSFERRED_OUT)
+    status = serializers.CharField(max_length=16, default=Enrolment.Status.TRANSFERRED_OUT, help_text=gettext_lazy(
+        "transferred_out (give went_to) or dropped_out."))
     on = serializers.DateField()
     went_to = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     reason = serializers.CharField(max_length=300)
@@ -199,8 +205,9 @@ class ClassStudentsView(StructureView, generics.ListCreateAPIView):
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
-        context["full_phones"] = bool(permissions.positions_in(self.request.user, self.school_class().school)
-                                      & FULL_PHONES)
+        if "pk" in getattr(self, "kwargs", {}) and getattr(self.request, "user", None) is not None:
+            context["full_phones"] = bool(permissions.positions_in(self.request.user, self.school_class().school)
+                                          & FULL_PHONES)
         return context
 
     def get_queryset(self):
