@@ -9,6 +9,7 @@ PARTS: list[str] = [
     # structure:
     "education.structure_demo.seed",
     # assessment:
+    "education.assessment_demo.seed",
     # attendance and timetable:
     "education.attendance_demo.seed",
     # contact book:
