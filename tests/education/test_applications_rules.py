@@ -6,7 +6,6 @@ submission, the school's decisions with the parent told, the inbox lines, and th
 from __future__ import annotations
 
 import datetime
-import io
 import uuid
 
 import pytest
@@ -123,8 +122,7 @@ def test_the_age_rules(tule, in_commune, schoolyard, school_people, grade, born,
                 send(school_people["citizen"], schoolyard, school=school, grade=grade, child_birth_date=born,
                      child_name="Trẻ Thử Tuổi", previous_school="TH Tú Lệ", papers=papers)
             assert refused.value.error_dict["child_birth_date"][0].code == "too_young"
-            assert "sinh năm" in str(fields_of(refused.value)["child_birth_date"][0]) or "born" in str(
-                fields_of(refused.value)["child_birth_date"][0])
+            assert str(born.year - 1) in fields_of(refused.value)["child_birth_date"][0]
             return
         application, _ = send(school_people["citizen"], schoolyard, school=school, grade=grade,
                               child_birth_date=born, child_name="Trẻ Thử Tuổi", previous_school="TH Tú Lệ",
@@ -198,7 +196,6 @@ def test_papers_are_checked_by_content_size_and_count(tule, in_commune, schoolya
     with in_commune(tule):
         with pytest.raises(ValidationError) as refused:  # a text file named .pdf
             send(school_people["parent"], schoolyard, papers=[("birth_certificate", pdf("fake.pdf", b"hello world"))])
-        assert refused.value.error_dict["birth_certificate"][0].code is None or True
         assert "PDF, JPEG" in " ".join(fields_of(refused.value)["birth_certificate"])
         big = SimpleUploadedFile("big.pdf", b"%PDF-1.4\n" + b"0" * applications.MAX_BYTES, content_type="application/pdf")
         with pytest.raises(ValidationError) as refused:
@@ -284,7 +281,7 @@ def test_admitting_a_child_not_in_the_registry_into_a_class_is_refused_plainly(t
         application, _ = send(school_people["parent"], schoolyard, child_name="Con Chưa Khai Báo")
         with pytest.raises(ValidationError) as refused:
             applications.admit(school_people["primary_principal"], application, school_class=schoolyard["class1a"])
-        assert "registry" in str(refused.value) or "hộ tịch" in str(refused.value) or "dân cư" in str(refused.value)
+        assert "school_class" in refused.value.error_dict
         assert applications.admit(school_people["primary_principal"], application).state == "accepted"
 
 
@@ -307,6 +304,7 @@ def test_the_inbox_lines_count_unchecked_and_overdue_and_papers_received(tule, i
                                                                          school_people, rf):
     from django.utils import timezone
 
+    from communes.modules import Severity
     from education import applications
     from education.models import Application
 
@@ -314,10 +312,11 @@ def test_the_inbox_lines_count_unchecked_and_overdue_and_papers_received(tule, i
         application, _ = send(school_people["parent"], schoolyard)
         roles = {"school_staff"}
         lines = applications.inbox_lines(rf.get("/"), school_people["primary_principal"], roles)
-        assert [(line.count, line.severity) for line in lines] == [(1, "due_soon")] or lines[0].count == 1
+        assert [(line.count, line.severity) for line in lines] == [(1, Severity.DUE_SOON)]
+        assert applications.overdue(schoolyard["primary"]).count() == 0
         Application.objects.filter(pk=application.pk).update(submitted_at=timezone.now() - datetime.timedelta(days=10))
         lines = applications.inbox_lines(rf.get("/"), school_people["primary_principal"], roles)
-        assert lines[0].severity != applications.inbox_lines(rf.get("/"), school_people["primary_principal"], roles)[0].severity or True
+        assert [(line.count, line.severity) for line in lines] == [(1, Severity.OVERDUE)]
         assert applications.overdue(schoolyard["primary"]).count() == 1
         assert lines[0].url.endswith("?state=submitted")
         assert applications.inbox_lines(rf.get("/"), school_people["principal"], roles) == []
@@ -473,4 +472,5 @@ def test_the_nav_and_public_home_link(tule, schoolyard, school_people, client_fo
     assert "/schools/applications/" in page
     page = client_for("tule.localhost", school_people["math"]).get("/schools/").content.decode()
     assert "/schools/applications/" not in page
-    assert io is not None
+    home = client_for("tule.localhost").get("/").content.decode()
+    assert "/school-enrolment/" in home
