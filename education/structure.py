@@ -509,6 +509,44 @@ def repeat(enrolment: Enrolment, next_class: SchoolClass) -> Enrolment:
     return _next_year_enrolment(enrolment, next_class, Enrolment.Entry.REPEATING)
 
 
+def year_end_class(school_class: SchoolClass, *, promote_to: SchoolClass | None, repeat_to: SchoolClass | None = None,
+                   repeaters=()) -> dict[str, int]:
+    """At the year's end, every student still studying in the class goes on, in one transaction
+    (all or nothing): those in ``repeaters`` (enrolment ids) repeat the grade in ``repeat_to``, the
+    others are promoted into ``promote_to``, or, without it (the school's last grade), complete
+    the year and leave the school."""
+    repeaters = {int(pk) for pk in repeaters}
+    if repeaters and repeat_to is None:
+        _refuse(_("Choose the class of the next year where the repeating students go."), field="repeat_to")
+    for target in (promote_to, repeat_to):
+        if target is not None and target.school_id != school_class.school_id:
+            _refuse(_("Choose a class of the same school."), "forbidden")
+    counts = {"promoted": 0, "repeating": 0, "completed": 0}
+    with transaction.atomic():
+        rows = list(Enrolment.objects.select_for_update().filter(
+            school_class=school_class, status=Enrolment.Status.ACTIVE).select_related("student__resident")
+            .order_by("number", "pk"))
+        if not rows:
+            _refuse(_("No student studies in this class any more."), "empty")
+        for enrolment in rows:
+            try:
+                if enrolment.pk in repeaters:
+                    repeat(enrolment, repeat_to)
+                    counts["repeating"] += 1
+                elif promote_to is not None:
+                    promote(enrolment, promote_to)
+                    counts["promoted"] += 1
+                else:
+                    enrolment.status, enrolment.ends_on = Enrolment.Status.COMPLETED, school_class.year.ends_on
+                    enrolment.save(update_fields=["status", "ends_on"])
+                    counts["completed"] += 1
+            except ValidationError as exc:
+                raise ValidationError(_("%(name)s: %(reason)s Nothing was changed.") % {
+                    "name": enrolment.student.resident.full_name, "reason": exc.messages[0]},
+                    code=getattr(exc, "code", None) or "invalid") from exc
+    return counts
+
+
 def class_list(school_class: SchoolClass, *, include_ended: bool = False):
     rows = Enrolment.objects.filter(school_class=school_class)
     if not include_ended:

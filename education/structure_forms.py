@@ -124,6 +124,24 @@ class YearEndForm(forms.Form):
         self.fields["school_class"].label_from_instance = lambda c: f"{c.name} · {c.school.name} · {c.year.name}"
 
 
+class ClassYearEndForm(forms.Form):
+    promote_to = forms.ModelChoiceField(label=_("Promoted students go to"), queryset=None, required=False,
+                                        empty_label=_("Nowhere in this school: they complete its last grade"))
+    repeat_to = forms.ModelChoiceField(label=_("Repeating students go to"), queryset=None, required=False)
+    repeaters = forms.MultipleChoiceField(label=_("Students who repeat the grade"), required=False,
+                                          widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, promote_classes, repeat_classes, students, **kwargs):
+        super().__init__(*args, **kwargs)
+        label = lambda c: f"{c.name} · {c.year.name}"  # noqa: E731
+        self.fields["promote_to"].queryset = promote_classes
+        self.fields["promote_to"].label_from_instance = label
+        self.fields["repeat_to"].queryset = repeat_classes
+        self.fields["repeat_to"].label_from_instance = label
+        self.fields["repeaters"].choices = [(e.pk, f"{e.number or ''}. {e.student.resident.full_name}")
+                                            for e in students]
+
+
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("Class list (.xlsx, at most 2 MB)"))
 

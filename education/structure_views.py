@@ -22,7 +22,7 @@ from core.phones import mask_phone
 from education import access, permissions, structure, structure_import
 from education.models import Enrolment, Guardian, School, SchoolClass, SchoolYear, StaffMember, Student, StudentImport
 from education.structure_forms import (
-    ClassForm, EnrolForm, GuardianForm, ImportChoiceForm, ImportForm, MoveForm, SearchForm, SemestersForm,
+    ClassForm, ClassYearEndForm, EnrolForm, GuardianForm, ImportChoiceForm, ImportForm, MoveForm, SearchForm, SemestersForm,
     StaffAddForm, StaffEditForm, TransferOutForm, YearEndForm, YearForm, apply_refusal,
 )
 from population.models import Resident
@@ -431,6 +431,34 @@ def year_end(request, pk):
             return redirect("education:student", enrolment.student_id)
     return render(request, "education/structure/enrolment_form.html", {
         "enrolment": enrolment, "form": form, "title": _("Promotion or repetition")},
+        status=400 if request.method == "POST" else 200)
+
+
+@page_requires("module.open")
+@require_http_methods(["GET", "POST"])
+def class_year_end(request, class_id):
+    """The year's end of a whole class: promoted, repeating, or completing the school's last grade."""
+    school_class = _class(class_id, "school.manage", request.user)
+    later = SchoolClass.objects.filter(school=school_class.school, year__starts_on__gt=school_class.year.starts_on
+                                       ).select_related("year").order_by("year__starts_on", "name")
+    students = list(structure.class_list(school_class))
+    form = ClassYearEndForm(request.POST or None, promote_classes=later.filter(grade=school_class.grade + 1),
+                            repeat_classes=later.filter(grade=school_class.grade), students=students)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            counts = structure.year_end_class(school_class, promote_to=d["promote_to"], repeat_to=d["repeat_to"],
+                                              repeaters=d["repeaters"])
+        except ValidationError as exc:
+            apply_refusal(form, exc)
+        else:
+            messages.success(request, _("Year's end of class %(class)s: %(promoted)s promoted, %(repeating)s "
+                                        "repeating, %(completed)s completed the school.") % {
+                "class": school_class.name, **counts})
+            return redirect("education:class", school_class.pk)
+    access.log_class_read(request.user, school_class, what="class list (year's end)")
+    return render(request, "education/structure/class_year_end.html", {
+        "school_class": school_class, "school": school_class.school, "form": form, "students": students},
         status=400 if request.method == "POST" else 200)
 
 

@@ -34,6 +34,7 @@ urlpatterns += [
     path("enrolments/<int:pk>/transfer-out/", sv.transfer_out, name="transfer_out"),
     path("enrolments/<int:pk>/move/", sv.move, name="move"),
     path("enrolments/<int:pk>/year-end/", sv.year_end, name="year_end"),
+    path("classes/<int:class_id>/year-end/", sv.class_year_end, name="class_year_end"),
 ]
 
 # --- assessment: marks grid, evaluations, locks, results (education/assessment_views.py) ---
