@@ -45,3 +45,49 @@ def test_the_demo_writes_messages_with_their_deliveries_once(tule, in_commune, s
         assert all(c.waiting == 0 for c in counts.values())
         assert contact_demo.seed_commune(tule, random.Random(1)) == 0
         assert Message.objects.count() == made
+
+
+def test_the_demo_on_the_schools_demo_base_of_tule(tule, in_commune, make_user, client_for, rf):
+    import time
+
+    from communes.demo import DEMO_COMMUNES, DemoContext
+    from communes.models import Role, User
+    from education import permissions, structure_demo
+    from education.models import Message, SchoolClass
+    from notifications.models import Delivery
+    from population.demo import populate
+
+    spec = next(s for s in DEMO_COMMUNES if s.slug == "tule")
+    populate(tule, villages=spec.villages, households=120, seed=4630)
+    make_user("tule.school_staff", roles={tule: [Role.SCHOOL_STAFF]}, full_name="Lò Văn Thành")
+    citizen = make_user("congdan", full_name="Hoàng Văn Nam", phone="0912345678")
+    printed: list[str] = []
+    context = DemoContext(communes=[(spec, tule)], citizen=citizen, households=120, pin="000000", out=printed.append)
+    structure_demo.seed(context)
+    started = time.perf_counter()
+    contact_demo.seed(context)
+    seconds = time.perf_counter() - started
+    print(f"contact book demo for Tú Lệ: {seconds:.2f} s")
+    assert seconds < 3, seconds
+    assert any("contact book messages" in line for line in printed)
+    with in_commune(tule):
+        classes = SchoolClass.objects.filter(year__current=True)
+        with_guardians = [c for c in classes if contact.guardians_for(c).exists()]
+        assert with_guardians
+        for school_class in with_guardians:
+            assert Message.objects.filter(school_class=school_class, student=None,
+                                          sender=school_class.homeroom_teacher).count() == 3
+        children = list(permissions.children_of(citizen))
+        assert len(children) == 2
+        for child in children:
+            assert Message.objects.filter(student=child).count() == 2
+        total = Message.objects.count()
+        assert Delivery.objects.filter(status="failed").exists()
+        principal = User.objects.get(username="tule.school_staff")
+        [line] = contact.inbox_lines(rf.get("/"), principal, {Role.SCHOOL_STAFF})
+        assert line.count == 1
+    contact_demo.seed(context)
+    with in_commune(tule):
+        assert Message.objects.count() == total
+    page = client_for("tule.localhost", citizen).get(f"/my-children/{children[0].pk}/").content.decode()
+    assert "Em đi học đầy đủ" in page and "họp phụ huynh đầu học kỳ" in page
