@@ -48,3 +48,13 @@ def test_the_demo_seeds_timetables_and_attendance_once(tule, in_commune, schooly
     assert again == {"slots": 0, "days": 0}
     with in_commune(tule):
         assert (TimetableSlot.objects.count(), AttendanceDay.objects.count(), Absence.objects.count()) == counts
+
+
+def test_the_demo_check_passes_on_the_seeded_rows(tule, schoolyard, monkeypatch):
+    from tests.education.attendance_demo_checks import attendance_counts, check
+
+    monkeypatch.setattr(attendance, "today", lambda: TODAY)
+    assert attendance_counts(tule) == (0, 0, 0)
+    attendance_demo.seed_commune(SimpleNamespace(slug="tule"), tule, today=TODAY)
+    check(tule)
+    assert attendance_counts(tule)[0] > 0
