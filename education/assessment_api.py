@@ -33,7 +33,7 @@ from education.report_api import SchoolStaffHere
 
 
 class CellSerializer(serializers.Serializer):
-    enrolment = serializers.IntegerField()
+    enrolment = serializers.IntegerField(min_value=1, max_value=2_147_483_647)
     column = serializers.CharField(max_length=40)
     value = serializers.CharField(allow_blank=True, max_length=20)
     version = serializers.IntegerField(min_value=0, max_value=2_000_000_000)
@@ -49,7 +49,7 @@ class CellsSerializer(serializers.Serializer):
 
 
 class LockSerializer(serializers.Serializer):
-    semester = serializers.IntegerField()
+    semester = serializers.IntegerField(min_value=1, max_value=2_147_483_647)
     action = serializers.ChoiceField(choices=[("lock", "lock"), ("unlock", "unlock")])
     reason = serializers.CharField(allow_blank=True, required=False, max_length=300)
 

@@ -50,6 +50,12 @@ def _subject_for(school_class, subject_id: int, period: str) -> Subject:
     return subject
 
 
+def _number(value) -> int:
+    """A posted id, 0 (found nowhere) when it is not one."""
+    text = str(value or "")
+    return int(text) if text.isdigit() and len(text) < 10 else 0
+
+
 def _message(exc: ValidationError) -> str:
     return exc.messages[0] if exc.messages else _("The data sent are not valid.")
 
@@ -282,7 +288,7 @@ def results(request, class_id: int, period: str):
     if request.method == "POST":
         if not principal:
             raise PermissionDenied
-        enrolment = get_object_or_404(Enrolment, pk=request.POST.get("enrolment") or 0, school_class=school_class)
+        enrolment = get_object_or_404(Enrolment, pk=_number(request.POST.get("enrolment")), school_class=school_class)
         try:
             assessment.confirm_decision(request.user, enrolment, request.POST.get("decision", ""))
         except ValidationError as exc:
@@ -341,7 +347,7 @@ def locks(request, school_id: int):
     if request.method == "POST":
         if not principal:
             raise PermissionDenied
-        semester = get_object_or_404(Semester, pk=request.POST.get("semester") or 0)
+        semester = get_object_or_404(Semester, pk=_number(request.POST.get("semester")))
         try:
             if request.POST.get("action") == "unlock":
                 assessment.unlock(request.user, school, semester, request.POST.get("reason", ""))

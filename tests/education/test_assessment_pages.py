@@ -187,3 +187,50 @@ def test_inbox_lines(tule, in_commune, schoolyard, school_people, monkeypatch):
         assessment.lock(school_people["principal"], y["thcs"], y["sem1"])
         assert not [line for line in assessment.inbox_lines(None, school_people["principal"], {"school_staff"})
                     if line.key.startswith("education.unlocked")]
+
+
+def test_results_page_and_the_principals_confirmation(tule, in_commune, schoolyard, school_people, client_for):
+    from education import assessment
+    from education.models import StudentResult
+
+    y = schoolyard
+    with in_commune(tule):
+        first = _first(y["class6a"])
+        # a year of 6 scored subjects at 4.0 and the others 6.0 for one student, conduct Tốt: retest
+        for subject in y["subjects6"].values():
+            for period in ("sem1", "sem2"):
+                columns = assessment.columns_for(y["class6a"], subject, period)
+                value = "D" if subject.kind == "comment" else ("4" if subject.code == "toan" else "6")
+                assessment.save_cells(school_people["principal"], y["class6a"], subject, period,
+                                      [{"enrolment": first.pk, "column": c, "value": value, "version": 0}
+                                       for c in columns])
+        for period in ("sem1", "sem2"):
+            assessment.save_evaluations(school_people["principal"], y["class6a"], period,
+                                        [{"enrolment": first.pk, "column": "conduct", "value": "T", "version": 0}])
+        # (4 + 2·4 + 3·4)/… = 4.0 in maths → learning: all ≥ 3.5, seven ≥ 5.0 → Đạt → promoted
+        assert StudentResult.objects.get(enrolment=first, period="year").decision == "promoted"
+        # the maths retest is not needed; make the year Chưa đạt with a 3.0 instead and retest at 6
+        math = y["subjects6"]["toan"]
+        for period in ("sem1", "sem2"):
+            cells = [{"enrolment": first.pk, "column": c, "value": "3", "version": 1}
+                     for c in assessment.columns_for(y["class6a"], math, period)]
+            assessment.save_cells(school_people["principal"], y["class6a"], math, period, cells)
+        assert StudentResult.objects.get(enrolment=first, period="year").decision == "retest"
+        assessment.save_cells(school_people["principal"], y["class6a"], math, "retest",
+                              [{"enrolment": first.pk, "column": "retest", "value": "6", "version": 0}])
+    url = f"/schools/classes/{y['class6a'].pk}/results/retest/"
+    principal = client_for(HOST, school_people["principal"])
+    page = principal.get(url).content.decode()
+    assert f'name="enrolment" value="{first.pk}"' in page and 'value="promoted"' in page
+    # the vice-principal sees the page without the confirmation and may not post it
+    vice = client_for(HOST, school_people["vice"])
+    assert 'name="decision"' not in vice.get(url).content.decode()
+    assert vice.post(url, {"enrolment": first.pk, "decision": "promoted"}).status_code == 403
+    # an id that is not one is found nowhere
+    assert principal.post(url, {"enrolment": "abc", "decision": "promoted"}).status_code == 404
+    assert principal.post(_urls(y)["locks"], {"semester": "x", "action": "lock"}).status_code == 404
+    assert principal.post(url, {"enrolment": first.pk, "decision": "promoted"}).status_code == 302
+    with in_commune(tule):
+        assert StudentResult.objects.get(enrolment=first, period="retest").decision == "promoted"
+    year_page = principal.get(f"/schools/classes/{y['class6a'].pk}/results/year/").content.decode()
+    assert "4,0" not in year_page and "3,0" in year_page
