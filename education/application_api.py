@@ -62,7 +62,7 @@ class DocumentSerializer(serializers.Serializer):
 class ApplicationSerializer(serializers.ModelSerializer):
     school_name = serializers.CharField(source="school.name", read_only=True)
     year_name = serializers.CharField(source="year.name", read_only=True)
-    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    state_label = serializers.SerializerMethodField()
     village_name = serializers.SerializerMethodField()
     expected_answer = serializers.SerializerMethodField()
     documents = serializers.SerializerMethodField()
@@ -74,6 +74,9 @@ class ApplicationSerializer(serializers.ModelSerializer):
                   "applicant_name", "applicant_phone", "applicant_email", "state", "state_label", "decision_note",
                   "submitted_at", "decided_at", "expected_answer", "documents"]
         read_only_fields = fields
+
+    def get_state_label(self, obj) -> str:
+        return applications.state_label(obj.state)
 
     def get_village_name(self, obj) -> str:
         return obj.village.name if obj.village_id else ""

@@ -13,6 +13,7 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import tenant_context
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from core.phones import normalize_mobile
 from education import applications, sequences
@@ -77,20 +78,26 @@ def seed_commune(commune, citizen=None, *, with_citizen=False) -> int:
                     previous_school=f"Trường Tiểu học {commune.name}" if grade == 6 else "",
                     applicant=citizen if mine else None,
                     applicant_name=(citizen.full_name if mine else PARENTS[index]), applicant_phone=phone or "0988000000",
-                    state=state, decision_note=NOTES.get(state, ""), submission_key=f"demo-{uuid.uuid4().hex}",
-                    decided_at=None if state == S.SUBMITTED else submitted + datetime.timedelta(days=1)))
-                papers.append(submitted)
-            made = Application.objects.bulk_create(rows)
-            # submitted_at is set on insert (auto_now_add): spread the dates afterwards
-            for application, submitted in zip(made, papers):
+                    submission_key=f"demo-{uuid.uuid4().hex}"))
+                papers.append((submitted, state))
+            # Written as sent, then moved to their states: the history shows both steps. submitted_at
+            # is set on insert (auto_now_add): the dates are spread afterwards.
+            made = bulk_create_with_history(rows, Application)
+            made = list(Application.objects.filter(submission_key__in=[a.submission_key for a in rows]).order_by("pk"))
+            for application, (submitted, state) in zip(made, papers):
                 application.submitted_at = submitted
-            Application.objects.bulk_update(made, ["submitted_at"])
+                application.state = state
+                application.decision_note = NOTES.get(state, "")
+                application.decided_at = None if state == S.SUBMITTED else submitted + datetime.timedelta(days=1)
+            bulk_update_with_history(made, Application, ["submitted_at", "state", "decision_note", "decided_at"])
             documents = []
             for application in made:
                 stored = save_final(f"education/applications/{application.code}/giay-khai-sinh.pdf", PDF)
                 documents.append(ApplicationDocument(application=application, kind=applications.BIRTH_CERTIFICATE,
                                                      file=stored, name="giay-khai-sinh.pdf", size=len(PDF)))
             ApplicationDocument.objects.bulk_create(documents)
+            for application in made:  # sent with the application
+                ApplicationDocument.objects.filter(application=application).update(uploaded_at=application.submitted_at)
         return len(made)
 
 

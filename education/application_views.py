@@ -58,12 +58,13 @@ def history(application) -> list[dict]:
     previous = None
     for row in application.history.order_by("history_date", "history_id"):
         if row.state != previous:
-            events.append({"at": row.history_date, "state": Application.State(row.state).label,
+            events.append({"at": row.history_date, "code": row.state, "state": applications.state_label(row.state),
                            "note": row.decision_note if row.state in ("needs_papers", "refused", "accepted") else ""})
             previous = row.state
     for document in application.documents.all():
         if (document.uploaded_at - application.submitted_at).total_seconds() > 5:  # sent after the application
-            events.append({"at": document.uploaded_at, "state": _("Paper sent: %(name)s") % {"name": document.name},
+            events.append({"at": document.uploaded_at, "code": "paper",
+                           "state": _("Paper sent: %(name)s") % {"name": document.name},
                            "note": ""})
     return sorted(events, key=lambda e: e["at"])
 
@@ -253,7 +254,7 @@ def staff_school(request, school_id):
                description=f"list of {len(rows)} enrolment applications of school {school.pk}")
     return render(request, "education/applications/staff_school.html", {
         "school": school, "rows": rows, "filters": filters, "counts": applications.counts(school),
-        "states": Application.State.choices})
+        "states": [(value, applications.state_label(value)) for value in Application.State.values]})
 
 
 def _staff_application(request, pk) -> Application:

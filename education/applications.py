@@ -38,6 +38,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from core.phones import normalize_mobile
 from core.text import fold
@@ -64,6 +65,22 @@ BIRTH_CERTIFICATE = "birth_certificate"
 PRIMARY_COMPLETION = "primary_completion"
 OTHER = "other"
 KINDS = (BIRTH_CERTIFICATE, PRIMARY_COMPLETION, OTHER)
+
+
+STATE_LABELS = {
+    S.SUBMITTED: pgettext_lazy("enrolment application", "Submitted"),
+    S.CHECKING: pgettext_lazy("enrolment application", "Being checked"),
+    S.NEEDS_PAPERS: pgettext_lazy("enrolment application", "Papers asked for"),
+    S.ACCEPTED: pgettext_lazy("enrolment application", "Admitted"),
+    S.REFUSED: pgettext_lazy("enrolment application", "Not admitted"),
+    S.WITHDRAWN: pgettext_lazy("enrolment application", "Withdrawn"),
+}
+
+
+def state_label(state: str) -> str:
+    """The state as parents and staff read it (the words of enrolment, apart from other apps'
+    "Submitted" or "Withdrawn")."""
+    return str(STATE_LABELS.get(state, state))
 
 
 def kind_label(kind: str) -> str:
@@ -385,7 +402,7 @@ def _staff_change(user, application, allowed, state, *, note=None) -> Applicatio
         raise PermissionDenied
     if app.state not in allowed:
         _refuse(None, _("This application is “%(state)s”: this cannot be done now.")
-                % {"state": app.get_state_display()}, code="state")
+                % {"state": state_label(app.state)}, code="state")
     app.state = state
     if note is not None:
         app.decision_note = note

@@ -1,5 +1,6 @@
 """``{% decides_applications as flag %}``: does the person decide enrolment applications in one of
-their schools (the navigation shows the link only then)?"""
+their schools (the navigation shows the link only then)? ``{{ application|application_state }}``:
+the state in the words of enrolment."""
 from django import template
 
 from education import permissions
@@ -14,3 +15,10 @@ def decides_applications(context) -> bool:
     if user is None or not user.is_authenticated:
         return False
     return any(permissions.can(user, "applications.decide", school) for school in permissions.schools_for(user))
+
+
+@register.filter
+def application_state(application) -> str:
+    from education.applications import state_label
+
+    return state_label(getattr(application, "state", application))

@@ -44,3 +44,15 @@ def test_the_demo_seeds_applications_in_every_state_once(tule, in_commune, schoo
                                                                       state="submitted").count()
         assert application_demo.seed_commune(tule, school_people["parent"], with_citizen=True) == 0
         assert Application.objects.count() == 7
+
+
+def test_the_demo_applications_have_their_history(tule, in_commune, schoolyard, school_people):
+    from education import application_demo
+    from education.application_views import history
+    from education.models import Application
+
+    with in_commune(tule):
+        application_demo.seed_commune(tule, None)
+        refused = Application.objects.get(state="refused")
+        assert [e["code"] for e in history(refused)] == ["submitted", "refused"]
+        assert history(refused)[-1]["note"] == application_demo.NOTES["refused"]

@@ -474,3 +474,27 @@ def test_the_nav_and_public_home_link(tule, schoolyard, school_people, client_fo
     assert "/schools/applications/" not in page
     home = client_for("tule.localhost").get("/").content.decode()
     assert "/school-enrolment/" in home
+
+
+def test_the_parent_sends_the_papers_asked_for_from_the_application_s_page(tule, in_commune, schoolyard,
+                                                                           school_people, client_for):
+    from education import applications
+
+    with in_commune(tule):
+        application, _ = send(school_people["parent"], schoolyard)
+        applications.ask_papers(school_people["primary_principal"], application, "Giấy xác nhận cư trú")
+    client = client_for("tule.localhost", school_people["parent"])
+    page = client.get(f"/school-enrolment/applications/{application.pk}/").content.decode()
+    assert "Giấy xác nhận cư trú" in page and 'id="papers-form"' in page
+    assert applications.state_label("needs_papers") in page  # the state in the words of enrolment
+    refused = client.post(f"/school-enrolment/applications/{application.pk}/",
+                          {"files": SimpleUploadedFile("cu-tru.pdf", b"not a pdf")})
+    assert refused.status_code == 200 and "error-summary" in refused.content.decode()
+    sent = client.post(f"/school-enrolment/applications/{application.pk}/", {"files": pdf("cu-tru.pdf")})
+    assert sent.status_code == 302
+    with in_commune(tule):
+        assert application.documents.count() == 2
+        assert applications.papers_received(schoolyard["primary"]).get() == application
+    staff = client_for("tule.localhost", school_people["primary_principal"])
+    waiting = staff.get(f"/schools/applications/school/{schoolyard['primary'].pk}/?state=needs_papers&papers=1")
+    assert application.code in waiting.content.decode()
