@@ -3,8 +3,10 @@
 decimal (``round1``: 6.65 → 6.7, 6.649 → 6.6). The services (``education.assessment``) read the
 cells, call these and store ``SubjectResult`` / ``StudentResult``.
 
-What we follow (read in the circulars' text as quoted by the Ministry's guidance; where a point
-was not confirmed it says so):
+What we follow. The circulars' own text could not be read from this workplace (the searches gave
+no copy of it); the points below follow DOMAIN.md and the issue, and, beyond them, the articles as
+schools' guidance commonly quotes them — those are marked [unconfirmed] and should be checked
+against the published text:
 
 Lower secondary, Circular 22/2021
 * Art. 7: regular marks (ĐĐGtx) a semester: at least 2 for a subject of up to 35 periods a year,
@@ -16,7 +18,7 @@ Lower secondary, Circular 22/2021
 * Art. 9.1: semester average ``ĐTBmhk = (ΣĐĐGtx + 2·ĐĐGgk + 3·ĐĐGck) / (nTX + 5)``; year average
   ``ĐTBmcn = (ĐTBmhkI + 2·ĐTBmhkII) / 3`` computed from the rounded semester averages.
 * Comment-assessed subjects: the teacher gives the semester level Đạt / Chưa đạt (one ``level``
-  cell a semester); the year level is the level of semester 2 (Art. 9.2).
+  cell a semester); the year level is the level of semester 2 (Art. 9.2) [unconfirmed].
 * Art. 9.3 (learning result, the same criteria for a semester and the year):
   Tốt: every comment subject Đạt, every scored subject ≥ 6.5, at least 6 of them ≥ 8.0;
   Khá: every comment subject Đạt, every scored subject ≥ 5.0, at least 6 of them ≥ 6.5;
@@ -26,25 +28,27 @@ Lower secondary, Circular 22/2021
   only where a class is taught fewer): "at least six" becomes "all of them" — a class cannot be
   held to more subjects than it has (``SIX``/``_at_least``).
 * Art. 8 (conduct, rèn luyện): the homeroom teacher gives Tốt / Khá / Đạt / Chưa đạt a semester;
-  the year's conduct follows the table of Art. 8.2 from the two semesters (``year_conduct``).
+  the year's conduct follows the table of Art. 8.2 from the two semesters (``year_conduct``)
+  [unconfirmed].
 * Art. 12–13 (decision): promoted when the year's conduct and learning are Đạt or better and the
   student was absent no more than 45 days (the circular counts sessions, buổi; we count the days
   of ``Absence`` with or without leave, one session a day); over 45 → repeats the grade; else
   summer retest (learning Chưa đạt: the subjects with a year average below 5.0 or Chưa đạt) and/or
   summer training (conduct Chưa đạt). After the retest the learning result is computed again with
   the retest marks replacing the year's; promoted when it reaches Đạt, else repeats. Grade 9
-  completes the level instead of being promoted.
+  completes the level instead of being promoted. [unconfirmed: the 45 days and the retest rules]
 
 Primary, Circular 27/2020
 * Art. 6–7: subjects at the levels Hoàn thành tốt / Hoàn thành / Chưa hoàn thành at mid- and
   end-of-semester; the periodic test (score 1–10, a whole number) at the end of semester 1 and of
   the year for the tested subjects, and also at mid-semester 1 and 2 for Tiếng Việt and Toán of
-  grades 4 and 5 (``test_periods``). Qualities and competencies: Tốt / Đạt / Cần cố gắng.
+  grades 4 and 5 (``test_periods``) [unconfirmed]. Qualities and competencies: Tốt / Đạt / Cần cố gắng.
 * Art. 9 (education result at the end of the year; applied to the end of semester 1 as well):
   Hoàn thành xuất sắc: every subject Hoàn thành tốt, every quality and competency Tốt, every
   tested subject's test ≥ 9; Hoàn thành tốt: every subject Hoàn thành tốt, every quality and
   competency Tốt, every test ≥ 7; Hoàn thành: every subject Hoàn thành or better, every quality
-  and competency Đạt or better, every test ≥ 5; Chưa hoàn thành: the rest.
+  and competency Đạt or better, every test ≥ 5; Chưa hoàn thành: the rest. [unconfirmed: the
+  thresholds 9 / 7 / 5 follow the issue's brief]
 * Art. 11 (commendations): "Học sinh Xuất sắc" for Hoàn thành xuất sắc; "Học sinh Tiêu biểu hoàn
   thành tốt trong học tập và rèn luyện" for a student of Hoàn thành tốt whom the teachers propose
   for outstanding progress (``outstanding``) — a proposal, not a computed fact.
