@@ -190,7 +190,7 @@ class ClassListView(StructureView, generics.ListAPIView):
     def get_queryset(self):
         school = get_object_or_404(School, pk=self.kwargs["pk"])
         self.require("school.read", school)
-        name = str(self.request.query_params.get("year", ""))[:9]
+        name = "".join(ch for ch in str(self.request.query_params.get("year", "")) if ch.isdigit() or ch == "-")[:9]
         year = SchoolYear.objects.filter(name=name).first() if name else structure.current_year()
         return structure.classes_of(school, year)
 

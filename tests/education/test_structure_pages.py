@@ -313,3 +313,19 @@ def test_commune_admin_registers_a_school_with_a_checked_bank_and_school_staff_p
         school = School.objects.get(name="Trường Mầm non Tú Lệ")
         assert school.staff.get().user_id == people["unplaced"].pk
     assert client_for(HOST, people["principal"]).get("/admin/education/school/").status_code in (302, 403)
+
+
+def test_api_classes_of_a_year_and_odd_input(tule, in_commune, schoolyard, people, client_for):
+    principal = client_for(HOST, people["principal"])
+    thcs = schoolyard["thcs"]
+    classes = principal.get(f"/api/v1/education/schools/{thcs.pk}/classes/").json()
+    assert [(c["name"], c["students"]) for c in classes["results"]] == [("6A", 5), ("6B", 0)]
+    assert classes["results"][0]["homeroom_teacher"] == "Đinh Thị Văn" and not classes["results"][1]["homeroom_teacher"]
+    assert principal.get(f"/api/v1/education/schools/{thcs.pk}/classes/?year=2030-2031").json()["count"] == 0
+    assert principal.get(f"/api/v1/education/schools/{thcs.pk}/classes/?year=%00x").status_code < 500
+    assert principal.get("/api/v1/education/schools/999999/classes/").status_code == 404
+    assert principal.get("/api/v1/education/classes/999999/students/").status_code == 404
+    odd = principal.post(f"/api/v1/education/classes/{schoolyard['class6b'].pk}/students/",
+                         {"resident_id": schoolyard["mother"].pk, "entry": "promoted", "starts_on": "2031-01-01"},
+                         content_type="application/json")
+    assert odd.status_code == 400 and set(odd.json()) == {"code", "detail", "fields"}
