@@ -521,7 +521,7 @@ def arrears_xlsx(user, school, groups) -> bytes:
             count += 1
         rows.append([group.school_class.name, None, _("Total of the class"), None, None, group.total])
     rows.append([None, None, _("Total"), None, None, sum(g.total for g in groups)])
-    xlsx.table_sheet(workbook, _("Arrears"), headings, rows, number_formats={5: "dd/mm/yyyy", 6: "#,##0"},
+    xlsx.table_sheet(workbook, _("Arrears"), headings, rows, number_formats={4: "dd/mm/yyyy", 5: "#,##0"},
                      widths=(10, 6, 30, 16, 12, 14))
     access.log_export(user, what=f"fee arrears of {school.name}", count=count)
     return xlsx.save(workbook)
