@@ -159,6 +159,9 @@ def test_the_inbox_lines(tule, in_commune, schoolyard, school_people, client_for
 
         teacher = lines("literature")
         assert teacher[f"education.attendance_today.{s['class6a'].pk}"].count == 1
+    home = client_for(HOST, p["literature"]).get("/schools/").content.decode()
+    assert f"/schools/classes/{s['class6a'].pk}/attendance/{TODAY.isoformat()}/" in home
+    with in_commune(tule):
         assert f"{TODAY.isoformat()}" in teacher[f"education.attendance_today.{s['class6a'].pk}"].url
         assert f"education.attendance_flags.{s['class6a'].pk}" not in teacher
         for day in (datetime.date(2026, 12, 1), datetime.date(2026, 12, 2), TODAY):
