@@ -19,6 +19,7 @@ PARTS: list[str] = [
     # fees:
     "education.fee_demo.seed",
     # report cards:
+    "education.report_demo.seed",
 ]
 
 

@@ -231,3 +231,25 @@ def test_the_principal_s_inbox_counts_unsigned_pdfs(schoolyard, school_people, t
     lines = report_cards.inbox_lines(None, principal, roles_for(principal))
     assert [(line.key, line.count) for line in lines] == [("education.reports.unsigned", 1)]
     assert report_cards.inbox_lines(None, school_people["math"], roles_for(school_people["math"])) == []
+
+
+def test_a_card_shows_the_results_computed_from_the_marks(schoolyard, school_people, tule):
+    """The marks entered are computed (``education.assessment.recompute_class``) before the card is
+    drawn: the card shows the stored semester average of Toán with the decimal comma."""
+    pytest.importorskip("education.assessment")
+    from decimal import Decimal
+
+    from education import report_cards
+    from education.models import Mark, SubjectResult
+
+    enrolment = schoolyard["students6"][0].enrolments.get()
+    math = schoolyard["subjects6"]["toan"]
+    for column, score in (("tx1", "8"), ("tx2", "9"), ("tx3", "7"), ("tx4", "8"), ("mid", "7.5"), ("end", "8.5")):
+        Mark.objects.create(enrolment=enrolment, subject=math, period="sem1", column=column, score=Decimal(score))
+    data, _name = report_cards.student_card(school_people["math"], enrolment)
+    stored = SubjectResult.objects.get(enrolment=enrolment, subject=math, period="sem1").average
+    assert stored is not None
+    rows = flat(pdftotext(data, layout=True))
+    assert f"Toán {report_cards.score_text(stored)}" in rows and "," in report_cards.score_text(stored)
+    # (8 + 9 + 7 + 8 + 2·7,5 + 3·8,5) / (4 + 5) = 72,5 / 9 = 8,055… → 8,1
+    assert stored == Decimal("8.1") and "Toán 8,1" in rows
