@@ -122,6 +122,8 @@ def test_forms_add_a_class_assign_teachers_add_staff_and_keep_bad_input(tule, in
         from education.models import Subject
 
         math7 = Subject.objects.get(grade=7, code="toan")
+    grid = client.get(f"/schools/classes/{class7.pk}/assignments/").content.decode()
+    assert f'name="subject-{math7.pk}"' in grid and f'value="{schoolyard["staff"]["math"].pk}"' in grid
     saved = client.post(f"/schools/classes/{class7.pk}/assignments/", {f"subject-{math7.pk}": schoolyard["staff"]["math"].pk})
     assert saved.status_code == 302
     with in_commune(tule):
