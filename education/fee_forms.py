@@ -23,7 +23,7 @@ class FeeItemForm(forms.Form):
     grades = forms.TypedMultipleChoiceField(label=_("Every class of the grade"), coerce=int, required=False,
                                             widget=forms.CheckboxSelectMultiple,
                                             error_messages={"invalid_choice": _("Choose grades of this school.")})
-    due_on = periods.DateField(label=_("Due on"), required=False)
+    due_on = periods.DateField(label=_("Payment due on"), required=False)
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
     def __init__(self, *args, school=None, semester=None, **kwargs):

@@ -511,7 +511,7 @@ def arrears_xlsx(user, school, groups) -> bytes:
 
     workbook = xlsx.new_workbook()
     workbook.remove(workbook.active)
-    headings = [_("Class"), _("No."), _("Student"), _("Invoice"), _("Due on"), _("Amount (đ)")]
+    headings = [_("Class"), _("No."), _("Student"), _("Invoice"), _("Payment due on"), _("Amount (đ)")]
     rows = []
     count = 0
     for group in groups:
