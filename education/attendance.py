@@ -494,7 +494,8 @@ def month_xlsx(grid: MonthGrid) -> bytes:
                 pgettext("attendance", "Late")]
     rows = [[row.enrolment.number, row.enrolment.student.resident.full_name, *row.marks, row.excused,
              row.unexcused, row.late] for row in grid.rows]
-    xlsx.table_sheet(workbook, f"{grid.school_class.name} {grid.month:%m-%Y}", headings, rows, widths=(5, 28))
+    title = re.sub(r"[\[\]:*?/\\]", "-", f"{grid.school_class.name} {grid.month:%m-%Y}")  # what a sheet title cannot hold
+    xlsx.table_sheet(workbook, title, headings, rows, widths=(5, 28))
     return xlsx.save(workbook)
 
 
