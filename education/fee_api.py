@@ -120,8 +120,19 @@ def _invoices():
                                           "enrolment__student__resident").prefetch_related("lines", "payments")
 
 
-class FeeItemsView(APIView):
+class _CommuneAPIView(APIView):
+    """On the commune's host only: the national host's ``/api/v1/communes/<code>/…`` gets 404
+    (supervising units read the published facts, never these)."""
+
     permission_classes = [IsAuthenticated]
+
+    def initial(self, request, *args, **kwargs):
+        if "commune_code" in self.kwargs or current_commune() is None:
+            raise NotFound(_("Not found."))
+        super().initial(request, *args, **kwargs)
+
+
+class FeeItemsView(_CommuneAPIView):
 
     @extend_schema(responses={200: FeeItemSerializer(many=True)},
                    parameters=[OpenApiParameter("semester", int, required=False)])
@@ -148,9 +159,7 @@ class FeeItemsView(APIView):
         return Response(FeeItemSerializer(item).data, status=201)
 
 
-class InvoicesView(APIView):
-    permission_classes = [IsAuthenticated]
-
+class InvoicesView(_CommuneAPIView):
     @extend_schema(responses={200: InvoiceSerializer(many=True)}, parameters=[
         OpenApiParameter("semester", int, required=False), OpenApiParameter("state", str, required=False,
                                                                             enum=Invoice.State.values),
@@ -181,9 +190,7 @@ class InvoicesView(APIView):
         return paginator.get_paginated_response(InvoiceSerializer(page, many=True).data)
 
 
-class InvoiceView(APIView):
-    permission_classes = [IsAuthenticated]
-
+class InvoiceView(_CommuneAPIView):
     @extend_schema(responses={200: InvoiceSerializer})
     def get(self, request, code):
         invoice = _invoices().filter(code=str(code)[:20]).first()
@@ -198,9 +205,7 @@ class InvoiceView(APIView):
         return Response(InvoiceSerializer(invoice).data)
 
 
-class MyInvoicesView(APIView):
-    permission_classes = [IsAuthenticated]
-
+class MyInvoicesView(_CommuneAPIView):
     @extend_schema(responses={200: InvoiceSerializer(many=True)})
     def get(self, request):
         invoices = list(fees.invoices_of_parent(request.user).prefetch_related("lines", "payments"))
@@ -218,9 +223,9 @@ class BankNotificationView(APIView):
     parser_classes: list = []
 
     def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        if current_commune() is None:
+        if "commune_code" in self.kwargs or current_commune() is None:
             raise NotFound(_("Not found."))
+        super().initial(request, *args, **kwargs)
 
     @extend_schema(request={"application/json": OpenApiTypes.OBJECT}, responses={200: OpenApiTypes.OBJECT},
                    parameters=[OpenApiParameter("X-Xaso-Signature", str, location=OpenApiParameter.HEADER,

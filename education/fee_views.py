@@ -172,6 +172,9 @@ def fee_issue(request, pk):
     school = _get(School, pk)
     _require(request.user, "fees.manage", school)
     semester = _semester(request)
+    if semester is None:
+        messages.error(request, _("Choose the semester."))
+        return HttpResponseRedirect(reverse("education:fee_school", args=[school.pk]))
     try:
         result = fees.issue_invoices(school, semester, user=request.user)
     except ValidationError as exc:

@@ -90,3 +90,23 @@ def test_invoices_of_a_school_and_of_a_parent(billed, client_for, school_people,
     with in_commune(tule):
         assert AccessLog.objects.filter(user=school_people["accountant"], channel="api").exists()
         assert AccessLog.objects.filter(user=school_people["parent"], channel="api").exists()
+
+
+def test_not_on_the_national_host(billed, client_for, school_people, settings):
+    import hashlib
+    import hmac
+
+    settings.XASO_BANK_WEBHOOK_SECRET = "national-test"
+    national = client_for("localhost", school_people["accountant"])
+    school = billed["thcs"].pk
+    for path in (f"education/fees/schools/{school}/items/", f"education/fees/schools/{school}/invoices/",
+                 "education/fees/my-invoices/", "education/fees/invoices/HP26-000001/"):
+        assert national.get(f"/api/v1/communes/04630/{path}").status_code in (401, 403, 404), path
+    raw = b'{"commune": "04630"}'
+    secret = hmac.new(b"national-test", b"education-fees:04630", hashlib.sha256).hexdigest()
+    signature = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    for url in ("/api/v1/education/fees/bank-notification/",
+                "/api/v1/communes/04630/education/fees/bank-notification/"):
+        response = client_for("localhost").post(url, raw, content_type="application/json",
+                                                HTTP_X_XASO_SIGNATURE=signature)
+        assert response.status_code == 404, url
