@@ -41,7 +41,7 @@ class SchoolStaffHere(BasePermission):
 
 
 class RequestSerializer(serializers.Serializer):
-    school_class = serializers.IntegerField(help_text=gettext_lazy("The class's id."))
+    school_class = serializers.IntegerField(min_value=1, max_value=2**31 - 1, help_text=gettext_lazy("The class's id."))
     kind = serializers.ChoiceField(choices=ReportCardJob.Kind.choices)
     period = serializers.ChoiceField(choices=Period.choices)
 

@@ -142,6 +142,7 @@ class Card:
     results: dict  # period -> StudentResult
     aspects: list  # (group, name, level text, comment)
     decision: str = ""
+    homeroom_comment: str = ""  # lower secondary: the homeroom teacher's words with the conduct level
 
 
 def enrolments_of(school_class):
@@ -227,6 +228,9 @@ def cards_for(school_class, enrolments=None) -> list[Card]:
             sex="Nam" if resident.sex == "male" else "Nữ", ethnicity=_ethnicity(resident),
             place=_place(resident, commune), subjects=lines, results=student_results, aspects=aspects,
             decision=DECISIONS.get(final.decision, "") if final is not None and final.decision else "",
+            homeroom_comment="" if primary else next(
+                (row.comment for row in (evaluations.get((enrolment.pk, "conduct", p))
+                                         for p in (Period.YEAR, Period.SEM2, Period.SEM1)) if row and row.comment), ""),
         ))
     return cards
 
@@ -441,11 +445,15 @@ def _secondary_card(card, school_class, styles, width):
 
 
 def _homeroom_comment(card) -> str:
+    """The homeroom teacher's words: the comment given with the conduct level (the year's, else
+    the latest semester's), then a commendation where one is recorded."""
+    words = [card.homeroom_comment] if card.homeroom_comment else []
     for period in (Period.RETEST, Period.YEAR, Period.SEM2, Period.SEM1):
         result = card.results.get(period)
         if result is not None and result.commendation:
-            return result.commendation
-    return ""
+            words.append(result.commendation)
+            break
+    return " ".join(words)
 
 
 def _primary_card(card, school_class, styles, width):

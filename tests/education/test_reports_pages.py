@@ -253,3 +253,14 @@ def test_a_card_shows_the_results_computed_from_the_marks(schoolyard, school_peo
     assert f"Toán {report_cards.score_text(stored)}" in rows and "," in report_cards.score_text(stored)
     # (8 + 9 + 7 + 8 + 2·7,5 + 3·8,5) / (4 + 5) = 72,5 / 9 = 8,055… → 8,1
     assert stored == Decimal("8.1") and "Toán 8,1" in rows
+
+
+def test_odd_numbers_are_refused_not_crashed(schoolyard, school_people, client_for):
+    client = client_for(HOST, school_people["math"])
+    for value in (0, -1, 2**40, "6A", None):
+        response = client.post("/api/v1/education/report-jobs/", {"school_class": value, "kind": "cards",
+                                                                   "period": "year"}, content_type="application/json")
+        assert response.status_code == 400 and response.json()["code"] == "invalid", value
+    assert client.get(f"/api/v1/education/report-jobs/{2**40}/").status_code == 404
+    assert client.get(f"/schools/reports/jobs/{2**40}/").status_code == 404
+    assert client.get(f"/schools/reports/students/{2**40}/card.pdf").status_code == 404

@@ -58,7 +58,11 @@ def seed_results(yard):
 
 @pytest.fixture
 def six_a(schoolyard):
+    from education.models import Evaluation
+
     seed_results(schoolyard)
+    Evaluation.objects.create(enrolment=schoolyard["students6"][0].enrolments.get(), period="year", aspect="conduct",
+                              level="T", comment="Chăm ngoan, giúp đỡ bạn bè.")
     return schoolyard
 
 
@@ -79,6 +83,7 @@ def test_a_class_s_cards_name_every_student_with_their_marks_levels_and_school(s
     assert "8.5" not in text  # the decimal comma throughout
     assert "Tốt" in text and "Khá" in text and "Chưa đạt" in text
     assert " Đ " in f" {text} " and " CĐ " in f" {text} "  # comment-assessed subjects
+    assert "Nhận xét của giáo viên chủ nhiệm: Chăm ngoan, giúp đỡ bạn bè." in text
     assert "Được lên lớp" in text and "Rèn luyện, kiểm tra lại trong hè" in text
     assert "Tú Lệ, ngày 28 tháng 05 năm 2027" in text
     assert "HIỆU TRƯỞNG" in text and "Hà Văn Hiệu" in text  # the principal's block and name
