@@ -166,7 +166,9 @@ def attendance_month_xlsx(request, class_id: int):
     grid = attendance.month_grid(school_class, month)
     access.log_export(request.user, what=f"attendance of class {school_class.name} {month:%m/%Y}",
                       count=len(grid.rows))
-    return _file(attendance.month_xlsx(grid), f"diem-danh-{school_class.name.lower()}", month)
+    from django.utils.text import slugify
+
+    return _file(attendance.month_xlsx(grid), f"diem-danh-lop-{slugify(school_class.name) or school_class.pk}", month)
 
 
 def _school_for(request, school_id: int) -> School:

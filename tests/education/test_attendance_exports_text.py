@@ -55,4 +55,5 @@ def test_every_attendance_export_writes_text_as_text(tule, in_commune, schoolyar
     with in_commune(tule):
         s["class6a"].name = "6/A:*?"  # characters a sheet's title cannot hold
         s["class6a"].save()
-    assert cells(client.get(EXPORTS[0].format(class_id=s["class6a"].pk, school_id=s["thcs"].pk)))
+    response = client.get(EXPORTS[0].format(class_id=s["class6a"].pk, school_id=s["thcs"].pk))
+    assert cells(response) and 'filename="diem-danh-lop-6a-' in response["Content-Disposition"]
