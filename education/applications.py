@@ -389,9 +389,7 @@ def send_papers(user, application, papers: list) -> list[ApplicationDocument]:
         if not papers:
             _refuse("documents", _("Choose at least one file."))
         checked = check_papers(papers, grade=app.grade, existing=app.documents.count(), required=False)
-        rows = _store_papers(app, checked)
-        app.save(update_fields=[])  # a history line: the papers came
-    return rows
+        return _store_papers(app, checked)
 
 
 # --- the school's decisions ----------------------------------------------------------------------------
