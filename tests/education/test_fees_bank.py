@@ -144,3 +144,15 @@ def test_another_communes_invoice_code_is_unknown_here(invoices, client_for, yen
     assert post(client, raw).status_code == 403  # Tú Lệ's secret
     answer = post(client, raw, secret=fees.commune_secret(yenhoa))
     assert answer.status_code == 404 and answer.json()["code"] == "unknown_invoice"
+
+
+def test_the_command_prints_the_fees_secret(tule, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.XASO_BANK_WEBHOOK_SECRET = MASTER
+    out = StringIO()
+    call_command("fees_bank_webhook_secret", "04630", stdout=out)
+    assert f"secret: {SECRET}" in out.getvalue() and DESK_SECRET not in out.getvalue()
+    assert "/api/v1/education/fees/bank-notification/" in out.getvalue()
