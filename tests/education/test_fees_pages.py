@@ -77,6 +77,18 @@ def check_payload(payload: str, *, bin_: str, account: str, amount: int, code: s
     assert code in purpose and len(purpose) <= 25 and purpose.isascii()
 
 
+PUBLISHED = ("00020101021238570010A00000072701270006970415011300110019324180208QRIBFTTA530370454061200005802VN"
+             "62170813ung ho lu lut6304C15C")
+
+
+def test_the_reader_itself():
+    """The reader above agrees with the standard's check value and a published payload."""
+    assert crc16_ccitt_false(b"123456789") == 0x29B1
+    assert crc16_ccitt_false(PUBLISHED[:-4].encode()) == int(PUBLISHED[-4:], 16)
+    values = dict(tlv(PUBLISHED))
+    assert values["54"] == "120000" and dict(tlv(values["62"]))["08"] == "ung ho lu lut"
+
+
 def zbar(png: bytes) -> str:
     with tempfile.NamedTemporaryFile(suffix=".png") as image:
         image.write(png)
@@ -292,3 +304,29 @@ def test_fee_item_form_keeps_what_was_typed(billed, client_for, school_people):
     assert ok.status_code == 302
     issued = client.post(f"/schools/fees/{billed['thcs'].pk}/issue/", {"semester": billed["sem1"].pk}, follow=True)
     assert "0 mới, 5 có thêm khoản, 0 không đổi" in issued.content.decode() or issued.status_code == 200
+
+
+def test_fee_item_page_changes_or_keeps_an_issued_item(billed, client_for, school_people, tule, in_commune):
+    from education.models import FeeItem
+
+    with in_commune(tule):
+        issued = FeeItem.objects.get(name="Đồng phục học sinh")
+    url = f"/schools/fees/items/{issued.pk}/"
+    accountant = client_for("tule.localhost", school_people["accountant"])
+    assert accountant.get(url).status_code == 200
+    kept = accountant.post(url, {"name": "Đồng phục học sinh", "amount": "350000", "grades": ["6"]})
+    assert kept.status_code == 200 and 'value="350000"' in kept.content.decode()  # refused, what was typed kept
+    renamed = accountant.post(url, {"name": "Đồng phục học sinh (2 bộ)", "amount": "300000", "grades": ["6"],
+                                    "due_on": "20/10/2026"})
+    assert renamed.status_code == 302
+    assert accountant.post(url, {"delete": "1"}).status_code == 302  # refused with a message: on invoices
+    with in_commune(tule):
+        issued.refresh_from_db()
+        assert (issued.name, issued.amount, issued.due_on) == ("Đồng phục học sinh (2 bộ)", 300_000,
+                                                               datetime.date(2026, 10, 20))
+    for who in ("vice", "math", "primary_principal", "parent"):
+        client = client_for("tule.localhost", school_people[who])
+        assert client.get(url).status_code in (403, 404)
+        assert client.post(url, {"delete": "1"}).status_code in (403, 404)
+    with in_commune(tule):
+        assert FeeItem.objects.filter(pk=issued.pk).exists()
