@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from education import fees, sequences
+from education import fees
 from education.models import FeeItem, FeePayment, Invoice, School, SchoolLevel, Semester
 
 ITEMS = {
@@ -47,12 +47,10 @@ def seed_school(school, semester, rng) -> dict | None:
         result = fees.issue_invoices(school, semester)
         invoices = list(Invoice.objects.filter(school=school, semester=semester).order_by("pk"))
         payments = []
-        paid = []
+        paid = [invoice for invoice in invoices if rng.random() < PAID_SHARE]
         now = timezone.now()
-        for invoice in invoices:
-            if rng.random() >= PAID_SHARE:
-                continue
-            number = sequences.next_number(f"fees.receipt.{school.pk}.{semester.year_id}")
+        first = fees.draw_numbers(f"fees.receipt.{school.pk}.{semester.year_id}", len(paid)) if paid else 0
+        for number, invoice in enumerate(paid, start=first):
             bank = rng.random() < 0.75
             at = min(now, timezone.make_aware(datetime.datetime.combine(
                 semester.starts_on + datetime.timedelta(days=rng.randrange(3, 60)), datetime.time(9 + rng.randrange(8)))))
@@ -61,7 +59,6 @@ def seed_school(school, semester, rng) -> dict | None:
                 transaction_id=f"DEMO{school.pk}{invoice.pk:08d}" if bank else None,
                 receipt_number=fees.receipt_number(school, semester, number), received_at=at))
             invoice.state, invoice.paid_at = Invoice.State.PAID, at
-            paid.append(invoice)
         FeePayment.objects.bulk_create(payments)
         Invoice.objects.bulk_update(paid, ["state", "paid_at"])
     return {"invoices": result.created, "paid": len(paid)}

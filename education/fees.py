@@ -238,17 +238,14 @@ def _issue(school, semester) -> IssueResult:
             "invoice_id", "fee_item_id"):
         lines_of.setdefault(invoice_id, set()).add(item_id)
     new_lines: list[InvoiceLine] = []
+    new_invoices: list[tuple[Invoice, list[FeeItem]]] = []
     for enrolment in enrolments:
         charged = by_class[enrolment.school_class_id]
         due = min((i.due_on for i in charged if i.due_on), default=None)
         invoice = existing.get(enrolment.pk)
         if invoice is None:
-            number = sequences.next_number(f"fees.invoice.{school.pk}.{semester.year_id}")
-            invoice = Invoice.objects.create(code=invoice_code(school, semester, number), school=school,
-                                             semester=semester, enrolment=enrolment,
-                                             total=sum(i.amount for i in charged), due_on=due)
-            new_lines += [InvoiceLine(invoice=invoice, fee_item=i, name=i.name, amount=i.amount) for i in charged]
-            result.created += 1
+            new_invoices.append((Invoice(school=school, semester=semester, enrolment=enrolment,
+                                         total=sum(i.amount for i in charged), due_on=due), charged))
             continue
         missing = [i for i in charged if i.pk not in lines_of.get(invoice.pk, set())]
         if not missing:
@@ -262,8 +259,33 @@ def _issue(school, semester) -> IssueResult:
                 invoice.due_on = due
             invoice.save(update_fields=["total", "due_on"])
             result.extended += 1
+    if new_invoices:
+        first = draw_numbers(f"fees.invoice.{school.pk}.{semester.year_id}", len(new_invoices))
+        for offset, (invoice, _charged) in enumerate(new_invoices):
+            invoice.code = invoice_code(school, semester, first + offset)
+        Invoice.objects.bulk_create([invoice for invoice, _charged in new_invoices])
+        for invoice, charged in new_invoices:
+            new_lines += [InvoiceLine(invoice=invoice, fee_item=i, name=i.name, amount=i.amount) for i in charged]
+        result.created = len(new_invoices)
     InvoiceLine.objects.bulk_create(new_lines)
     return result
+
+
+def draw_numbers(name: str, count: int) -> int:
+    """The first of ``count`` consecutive numbers of the series ``name``, drawn at once under the
+    same row lock as ``education.sequences.next_number`` (inside the caller's transaction)."""
+    from education.models import Sequence
+
+    if count == 1:
+        return sequences.next_number(name)
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("draw_numbers must run inside the transaction that uses the numbers")
+    Sequence.objects.get_or_create(name=name)
+    row = Sequence.objects.select_for_update().get(name=name)
+    first = row.last + 1
+    row.last += count
+    row.save(update_fields=["last"])
+    return first
 
 
 def paid_amount(invoice) -> int:
