@@ -293,7 +293,8 @@ class _Styles:
         self.italic_centre = ParagraphStyle("ic", parent=self.centre, fontName=FONT_ITALIC)
         self.title = ParagraphStyle("t", parent=self.centre_bold, fontSize=size + 5, leading=size + 8,
                                     spaceBefore=4, spaceAfter=4)
-        self.heading = ParagraphStyle("h", parent=self.bold, fontSize=size + 1, spaceBefore=5, spaceAfter=3)
+        self.heading = ParagraphStyle("h", parent=self.bold, fontSize=size + 1, leading=size + 3, spaceBefore=4,
+                                      spaceAfter=2)
 
 
 def _p(text, style, *, bold: str = ""):
@@ -506,7 +507,7 @@ def render_cards(school_class, enrolments=None, *, on_student=None, day=None) ->
     if not cards:
         raise ValidationError(_("The class has no students."), code="empty")
     primary = is_primary(school_class)
-    styles = _Styles(size=10 if primary else 10)
+    styles = _Styles(size=9 if primary else 10)  # a primary year fits one page
     width = A4[0] - 3 * cm
     principal = principal_of(school_class.school)
     day = day or timezone.localdate()
