@@ -169,8 +169,8 @@ def class_timetable_edit(request, class_id: int):
         status = 400
         lessons = list(timetable.LESSONS)
     else:
-        chosen = {f"{d}_{l}": {"subject": str(s.subject_id), "teacher": str(s.teacher_id or ""), "room": s.room}
-                  for (d, l), s in week.items()}
+        chosen = {f"{day}_{lesson}": {"subject": str(s.subject_id), "teacher": str(s.teacher_id or ""), "room": s.room}
+                  for (day, lesson), s in week.items()}
         lessons = list(timetable.LESSONS)
     rows = []
     for lesson in lessons:

@@ -203,6 +203,9 @@ def test_the_timetable_grid_refuses_a_clash_by_name_and_keeps_the_choices(tule, 
     page = client.get(response["Location"]).content.decode()
     assert toan.name in page and math.full_name in page and 'id="hints"' in page
     assert "data-print" in page and "/static/education/attendance.js" in page
+    edit = client.get(url).content.decode()
+    assert 'name="s_1_1"' in edit and f'<option value="{toan.pk}" selected>' in edit
+    assert f'<option value="{math.pk}" selected>' in edit
     teacher_page = client.get(f"/schools/timetable/teacher/{math.pk}/?semester={s['sem1'].pk}").content.decode()
     assert "6A" in teacher_page and "6B" in teacher_page
     # Semester 2 copied from semester 1.
