@@ -50,7 +50,7 @@ def seed_results(yard):
                                               average=base - Decimal(index) / 10))
         for period, learning, conduct in ((Period.SEM1, "T", "T"), (Period.SEM2, "K", "T"), (Period.YEAR, "K", "K")):
             results.append(StudentResult(enrolment=enrolment, period=period, learning=learning if index < 4 else "CD",
-                                         conduct=conduct, average=Decimal("7.9") - Decimal(index) / 10,
+                                         conduct="D" if index == 3 else conduct, average=Decimal("7.9") - Decimal(index) / 10,
                                          absences=index, decision="promoted" if index < 4 else "retest"))
     SubjectResult.objects.bulk_create(rows)
     StudentResult.objects.bulk_create(results)
@@ -82,6 +82,7 @@ def test_a_class_s_cards_name_every_student_with_their_marks_levels_and_school(s
     assert "Họ và tên học sinh: Lò Văn An" in text
     assert "8.5" not in text  # the decimal comma throughout
     assert "Tốt" in text and "Khá" in text and "Chưa đạt" in text
+    assert "Kết quả rèn luyện Đạt Đạt Đạt" in rows  # Vì Thị Dung's conduct
     assert " Đ " in f" {text} " and " CĐ " in f" {text} "  # comment-assessed subjects
     assert "Nhận xét của giáo viên chủ nhiệm: Chăm ngoan, giúp đỡ bạn bè." in text
     assert "Được lên lớp" in text and "Rèn luyện, kiểm tra lại trong hè" in text
