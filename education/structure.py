@@ -31,6 +31,7 @@ from population.models import Resident
 YEAR_NAME_RE = re.compile(r"(\d{4})-(\d{4})")
 SEMESTER_WEEKS = (18, 17)
 SCHOOL_AGE = 6  # a child starts grade 1 in the year they turn six
+MAX_AGE = 20  # older residents are not enrolled in a commune's school
 LEADING = frozenset({StaffPosition.PRINCIPAL, StaffPosition.VICE_PRINCIPAL})
 RANK = {StaffPosition.TEACHER: 1, StaffPosition.ACCOUNTANT: 1, StaffPosition.CLERK: 1,
         StaffPosition.VICE_PRINCIPAL: 2, StaffPosition.PRINCIPAL: 3}
@@ -358,6 +359,9 @@ def enrol(school_class: SchoolClass, resident: Resident, *, entry: str = Enrolme
     if not (school_class.year.starts_on <= starts_on <= school_class.year.ends_on):
         _refuse(_("The date must be within the school year %(year)s.") % {"year": school_class.year.name},
                 field="starts_on")
+    age = school_class.year.starts_on.year - resident.birth_date.year
+    if not (1 if school_class.grade == 0 else 5) <= age <= MAX_AGE:
+        _refuse(_("%(name)s is not of school age.") % {"name": resident.full_name}, field="resident")
     prepared = [_clean_guardian(g) for g in guardians] if guardians else None
     try:
         with transaction.atomic():

@@ -156,6 +156,8 @@ def test_enrol_from_the_registry_with_the_households_guardians(tule, in_commune,
                                guardians=[{"full_name": "Hà Văn Bố", "relation": "father", "phone": "+84 987 654 321"}])
         assert (came.entry, came.came_from, came.number) == ("transferred_in", "THCS Nghĩa Lộ", 2)
         assert list(came.student.guardians.values_list("phone", flat=True)) == ["0987654321"]
+        assert t("%(name)s is not of school age.", name="Lường Thị Mẹ") in refusal(
+            structure.enrol, schoolyard["class6b"], schoolyard["mother"])
         third = _child(schoolyard["far_household"], "Hà Thị Ba", datetime.date(2015, 3, 3), "female")
         assert t("This is not a Vietnamese mobile number (10 digits, for example 0912345678).") in refusal(
             structure.enrol, schoolyard["class6b"], third,
