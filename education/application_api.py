@@ -2,9 +2,11 @@
 
 Citizens (their own applications only):
 
-* ``mine/``: GET their applications; POST sends one, as JSON without files or as multipart with
-  the files ``birth_certificate``, ``primary_completion`` and ``others`` (several); the
-  ``submission_key`` makes a second send give the first application back (200 instead of 201).
+* ``mine/``: GET their applications; POST sends one, as multipart with the files
+  ``birth_certificate``, ``primary_completion`` (grade 6) and ``others`` (several), or as JSON
+  without files: the papers are then sent from the application's page (``missing_papers`` lists
+  them); the ``submission_key`` makes a second send give the first application back (200 instead
+  of 201).
 * ``mine/{id}/withdraw/``: POST withdraws one while submitted or being checked.
 
 School staff (``applications.decide`` of the application's school):
@@ -66,13 +68,14 @@ class ApplicationSerializer(serializers.ModelSerializer):
     village_name = serializers.SerializerMethodField()
     expected_answer = serializers.SerializerMethodField()
     documents = serializers.SerializerMethodField()
+    missing_papers = serializers.SerializerMethodField()
 
     class Meta:
         model = Application
         fields = ["id", "code", "school", "school_name", "year", "year_name", "grade", "child_name",
                   "child_birth_date", "child_sex", "previous_school", "in_catchment", "village_name",
                   "applicant_name", "applicant_phone", "applicant_email", "state", "state_label", "decision_note",
-                  "submitted_at", "decided_at", "expected_answer", "documents"]
+                  "submitted_at", "decided_at", "expected_answer", "documents", "missing_papers"]
         read_only_fields = fields
 
     def get_state_label(self, obj) -> str:
@@ -83,6 +86,9 @@ class ApplicationSerializer(serializers.ModelSerializer):
 
     def get_expected_answer(self, obj) -> str:
         return applications.expected_answer(obj).isoformat()
+
+    def get_missing_papers(self, obj) -> list[str]:
+        return applications.missing_papers(obj)
 
     @extend_schema(responses=DocumentSerializer(many=True))
     def get_documents(self, obj) -> list:
@@ -145,7 +151,8 @@ class MyApplicationsView(APIView):
                 child_birth_date=values["child_birth_date"], child_sex=values["child_sex"],
                 previous_school=values["previous_school"], applicant_name=values["applicant_name"],
                 applicant_phone=values["applicant_phone"], applicant_email=values["applicant_email"],
-                papers=_papers(request), submission_key=values["submission_key"])
+                papers=_papers(request), submission_key=values["submission_key"],
+                papers_later=not request.FILES)
         except DjangoValidationError as error:
             return refusal_response(error, conflict_codes=CONFLICTS)
         return Response(ApplicationSerializer(application).data,

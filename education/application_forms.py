@@ -129,7 +129,14 @@ def errors_to_form(form, error: ValidationError) -> None:
 
 
 class PapersForm(KeepUploadsMixin, forms.Form):
+    kind = forms.ChoiceField(label=_("Which paper"), initial=applications.OTHER, required=False, choices=[
+        (applications.BIRTH_CERTIFICATE, _("Birth certificate")),
+        (applications.PRIMARY_COMPLETION, _("Primary school completion certificate")),
+        (applications.OTHER, _("Other paper"))])
     files = MultipleFileField(label=_("Papers"), required=True)
+
+    def clean_kind(self):
+        return self.cleaned_data.get("kind") or applications.OTHER
 
     def clean_files(self):
         uploads = self.cleaned_data.get("files") or []

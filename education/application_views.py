@@ -31,6 +31,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from core.phones import normalize_mobile
+from core.validation import error_code
 from education import applications, permissions
 from education.application_forms import AdmitForm, ApplicationForm, NoteForm, PapersForm, errors_to_form
 from education.models import Application, School
@@ -160,11 +161,19 @@ def my_applications(request):
         "applications": applications.mine(request.user).order_by("-submitted_at")})
 
 
+def _missing_initial(application) -> dict:
+    missing = applications.missing_papers(application)
+    return {"kind": missing[0]} if missing else {}
+
+
 def _my_page(request, application, papers_form=None, *, status=200):
     return render(request, "education/applications/my_application.html", {
         "application": application, "history": history(application),
         "documents": application.documents.order_by("uploaded_at", "pk"),
-        "papers_form": papers_form or PapersForm(), "expected": applications.expected_answer(application),
+        "papers_form": papers_form or PapersForm(initial=_missing_initial(application)),
+        "expected": applications.expected_answer(application),
+        "open": application.state in applications.OPEN_STATES,
+        "missing": [applications.kind_label(k) for k in applications.missing_papers(application)],
         "withdrawable": application.state in applications.WITHDRAWABLE,
         "age_note": applications.age_note(application)}, status=status)
 
@@ -178,8 +187,12 @@ def my_application(request, pk):
         if form.is_valid():
             try:
                 applications.send_papers(request.user, application,
-                                         [(applications.OTHER, f) for f in form.cleaned_data["files"]])
+                                         [(form.cleaned_data["kind"], f) for f in form.cleaned_data["files"]])
             except ValidationError as error:
+                if error_code(error) == "state":  # decided meanwhile: nothing to send any more
+                    for message in error.messages:
+                        messages.error(request, message)
+                    return HttpResponseRedirect(reverse("education_public:my_application", args=[application.pk]))
                 errors_to_form(form, error)
             else:
                 messages.success(request, _("The papers were sent to the school."))
@@ -273,6 +286,7 @@ def _staff_page(request, application, *, note_form=None, refuse_form=None, admit
         "note_form": note_form or NoteForm(prefix="papers"), "refuse_form": refuse_form or NoteForm(prefix="refuse"),
         "admit_form": admit_form or AdmitForm(application, prefix="admit"),
         "age_note": applications.age_note(application), "open": application.state in applications.OPEN_STATES,
+        "missing": [applications.kind_label(k) for k in applications.missing_papers(application)],
         "papers_waiting": applications.papers_received(application.school).filter(pk=application.pk).exists(),
     }, status=status)
 

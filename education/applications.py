@@ -294,9 +294,13 @@ def duplicate_of(school, year, child_name, birth_date, resident=None):
 
 def submit(user, *, school: School, year: SchoolYear, grade: int, child_name: str, child_birth_date: datetime.date,
            child_sex: str, previous_school: str = "", applicant_name: str, applicant_phone: str,
-           applicant_email: str = "", papers: list | None = None, submission_key: str) -> tuple[Application, bool]:
+           applicant_email: str = "", papers: list | None = None, submission_key: str,
+           papers_later: bool = False) -> tuple[Application, bool]:
     """Send an application. Returns ``(application, created)``: a second send with the same
-    submission key gives the first application back. Raises ValidationError (keyed by field)."""
+    submission key gives the first application back. Raises ValidationError (keyed by field).
+
+    ``papers_later``: the application is sent without its papers (the API's JSON form), which
+    the parent sends afterwards from the application's page; ``missing_papers`` lists them."""
     key = str(submission_key or "").strip()[:64]
     if not key:
         _refuse(None, _("The form has expired: open it again."))
@@ -328,7 +332,7 @@ def submit(user, *, school: School, year: SchoolYear, grade: int, child_name: st
     if errors:
         raise ValidationError(errors)
     check_age(grade, child_birth_date, year)
-    checked = check_papers(list(papers or []), grade=grade)
+    checked = check_papers(list(papers or []), grade=grade, required=not (papers_later and not papers))
     residence = find_residence(school, child_name, child_birth_date, phone)
     try:
         with transaction.atomic():
@@ -378,14 +382,22 @@ def withdraw(user, application) -> Application:
     return app
 
 
+def missing_papers(application) -> list[str]:
+    """The required papers the application has not got (sent without papers, through the API)."""
+    kinds = set(application.documents.values_list("kind", flat=True))
+    wanted = [BIRTH_CERTIFICATE] + ([PRIMARY_COMPLETION] if application.grade == 6 else [])
+    return [kind for kind in wanted if kind not in kinds]
+
+
 def send_papers(user, application, papers: list) -> list[ApplicationDocument]:
-    """The parent sends the papers the school asked for."""
+    """The parent sends papers while the application waits for the school's decision: those the
+    school asked for, or those missing."""
     with transaction.atomic():
         app = _locked(application)
         if app.applicant_id != user.pk:
             raise PermissionDenied
-        if app.state != S.NEEDS_PAPERS:
-            _refuse(None, _("The school has not asked for papers."), code="state")
+        if app.state not in OPEN_STATES:
+            _refuse(None, _("The school has decided: papers can no longer be sent."), code="state")
         if not papers:
             _refuse("documents", _("Choose at least one file."))
         checked = check_papers(papers, grade=app.grade, existing=app.documents.count(), required=False)

@@ -434,9 +434,9 @@ def test_the_api_creates_with_files_lists_withdraws_and_decides(tule, in_commune
     base = {"school": schoolyard["primary"].pk, "grade": 1, "child_name": "Lường Văn Mới",
             "child_birth_date": "2020-05-06", "child_sex": "male", "applicant_name": "Lường Thị Mẹ",
             "applicant_phone": PARENT_PHONE}
-    no_papers = citizen.post("/api/v1/education/applications/mine/", {**base, "submission_key": "k1"},
-                             content_type="application/json")
-    assert no_papers.status_code == 400 and "birth_certificate" in no_papers.json()["fields"]
+    only_others = citizen.post("/api/v1/education/applications/mine/", {**base, "submission_key": "k1",
+                                                                        "others": [pdf("a.pdf")]})
+    assert only_others.status_code == 400 and "birth_certificate" in only_others.json()["fields"]
     young = citizen.post("/api/v1/education/applications/mine/",
                          {**base, "child_birth_date": "2021-02-02", "submission_key": "k2",
                           "birth_certificate": pdf()})
@@ -498,3 +498,34 @@ def test_the_parent_sends_the_papers_asked_for_from_the_application_s_page(tule,
     staff = client_for("tule.localhost", school_people["primary_principal"])
     waiting = staff.get(f"/schools/applications/school/{schoolyard['primary'].pk}/?state=needs_papers&papers=1")
     assert application.code in waiting.content.decode()
+
+
+def test_an_application_sent_as_json_without_papers_gets_them_from_its_page(tule, in_commune, schoolyard,
+                                                                            school_people, client_for):
+    from education import applications
+
+    citizen = client_for("tule.localhost", school_people["citizen"])
+    made = citizen.post("/api/v1/education/applications/mine/", {
+        "school": schoolyard["thcs"].pk, "grade": 6, "child_name": "Lò Văn Gửi Sau", "child_birth_date": "2015-05-05",
+        "child_sex": "male", "previous_school": "Trường Tiểu học Tú Lệ", "applicant_name": "Lò Văn Dân",
+        "applicant_phone": "0912000333", "submission_key": uuid.uuid4().hex}, content_type="application/json")
+    assert made.status_code == 201, made.content
+    body = made.json()
+    assert body["documents"] == [] and body["missing_papers"] == ["birth_certificate", "primary_completion"]
+    page = citizen.get(f"/school-enrolment/applications/{body['id']}/").content.decode()
+    assert 'id="missing-papers"' in page and 'id="papers-form"' in page
+    sent = citizen.post(f"/school-enrolment/applications/{body['id']}/",
+                        {"kind": "birth_certificate", "files": pdf("ks.pdf")})
+    assert sent.status_code == 302
+    with in_commune(tule):
+        from education.models import Application
+
+        application = Application.objects.get(pk=body["id"])
+        assert applications.missing_papers(application) == ["primary_completion"]
+        applications.refuse(school_people["principal"], application, "Đã đủ chỉ tiêu")
+    late = citizen.post(f"/school-enrolment/applications/{body['id']}/",
+                        {"kind": "primary_completion", "files": pdf("ht.pdf")}, follow=True)
+    assert 'id="papers-form"' not in late.content.decode()
+    assert "papers can no longer be sent" in late.content.decode() or "không thể gửi" in late.content.decode()
+    with in_commune(tule):
+        assert applications.missing_papers(application) == ["primary_completion"]
