@@ -57,6 +57,9 @@ logger = logging.getLogger(__name__)
 SIGNATURE_FIELD = "xaso_principal"
 ON_SIGNED = "education.report_cards.on_signed"
 SUBJECT_PREFIX = "education.report_job:"
+# What the access log says (in plain English, like every line of the log).
+LOG_WORDS = {ReportCardJob.Kind.REPORT_CARDS: "report cards of class", ReportCardJob.Kind.RESULT_SHEET:
+             "term result sheet of class"}
 RUNNING_STATES = (JobState.QUEUED, JobState.RUNNING, JobState.WAITING)
 LISTED_STATUSES = (Enrolment.Status.ACTIVE, Enrolment.Status.COMPLETED)
 
@@ -672,7 +675,7 @@ def run_job(job, ctx) -> dict:
     user = get_user_model().objects.filter(pk=job.requested_by_id).first() if job.requested_by_id else None
     with transaction.atomic():
         ReportCardJob.objects.filter(pk=job.pk, file="").update(file=saved)
-        access.log_export(user, channel="job", what=f"{job.get_kind_display()} {school_class.name} "
+        access.log_export(user, channel="job", what=f"{LOG_WORDS[job.kind]} {school_class.name} "
                                                     f"({school_class.school.name}, {job.period}) made",
                           count=total)
     return result
@@ -716,7 +719,7 @@ def download(user, job, *, signed: bool = False, channel: str = "page") -> tuple
         raise ValidationError(_("The signed file is not ready.") if signed else _("The file is not ready yet."),
                               code="not_ready")
     data = read(name)
-    access.log_export(user, channel=channel, what=f"{job.get_kind_display()} {job.school_class.name} "
+    access.log_export(user, channel=channel, what=f"{LOG_WORDS[job.kind]} {job.school_class.name} "
                                                   f"({job.school_class.school.name}, {job.period})"
                                                   + (" signed" if signed else ""),
                       count=(job.result or {}).get("students"))

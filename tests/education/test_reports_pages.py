@@ -67,7 +67,7 @@ def test_a_teacher_asks_for_the_class_s_cards_and_gets_the_pdf_with_its_next_ste
     assert run(job, tule) == "succeeded"
     assert job.file.startswith(f"communes/{tule.schema_name}/education/reports/") and job.file.endswith(".pdf")
     assert job.result["pages"] == 5 and job.result["students"] == 5
-    assert exports("Report cards of the class 6A").count() == 1  # made: an export
+    assert exports("report cards of class 6A").count() == 1  # made: an export
     done = client.get(answer["Location"]).content.decode()
     back_in(tule)
     assert "Next step" in done or "Bước tiếp theo" in done
@@ -76,7 +76,7 @@ def test_a_teacher_asks_for_the_class_s_cards_and_gets_the_pdf_with_its_next_ste
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert "Cầm Văn Em" in flat(pdftotext(pdf.content))
     back_in(tule)
-    assert exports("Report cards of the class 6A").count() == 2  # downloaded: another
+    assert exports("report cards of class 6A").count() == 2  # downloaded: another
     # The poll sends the browser to the page once the job has finished.
     poll = client.get(f"/schools/reports/jobs/{job.pk}/poll/", HTTP_HX_REQUEST="true")
     assert poll["HX-Redirect"] == answer["Location"]
