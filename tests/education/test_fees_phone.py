@@ -6,14 +6,16 @@ from __future__ import annotations
 import pytest
 
 from tests.browser import require_chromium
-from tests.education.test_fees_pages import billed  # noqa: F401  (the fixture)
+from tests.education.test_fees_pages import billed
 from tests.health.test_records_phone import drawn_width
 
 pytestmark = pytest.mark.django_db(transaction=False)
+__all__ = ["billed"]  # the fixture of the fee pages' tests, used here by name
 
 
-def test_the_parents_fee_pages_fit_a_phone(billed, client_for, school_people):  # noqa: F811
+def test_the_parents_fee_pages_fit_a_phone(request, client_for, school_people):
     require_chromium()
+    billed = request.getfixturevalue("billed")
     client = client_for("tule.localhost", school_people["parent"])
     pages = {
         "list": client.get("/my-children/invoices/").content.decode(),
