@@ -467,18 +467,51 @@ def _recompute(classes, *, enrolment_ids=None, periods=None) -> int:
     if periods is not None:
         subject_rows = [r for r in subject_rows if r.period in periods]
         student_rows = [r for r in student_rows if r.period in periods]
-    SubjectResult.objects.bulk_create(
-        subject_rows, batch_size=2000, update_conflicts=True, unique_fields=["enrolment", "subject", "period"],
-        update_fields=["average", "level", "computed_at"])
-    retest_rows = [r for r in student_rows if r.period == Period.RETEST]
-    other_rows = [r for r in student_rows if r.period != Period.RETEST]
-    fields = ["average", "learning", "conduct", "outcome", "commendation", "absences", "complete", "computed_at"]
-    StudentResult.objects.bulk_create(other_rows, batch_size=2000, update_conflicts=True,
-                                      unique_fields=["enrolment", "period"], update_fields=fields + ["decision"])
+    _upsert(SubjectResult, ["enrolment_id", "subject_id", "period"], ["average", "level"],
+            [(r.enrolment_id, r.subject.pk, r.period, r.average, r.level) for r in subject_rows],
+            ["bigint", "bigint", "varchar", "numeric", "varchar"])
+    fields = ["average", "learning", "conduct", "outcome", "commendation", "absences", "complete"]
+    types = ["bigint", "varchar", "numeric", "varchar", "varchar", "varchar", "varchar", "integer", "boolean", "varchar"]
+
+    def values(rows):
+        return [(r.enrolment_id, r.period, r.average, r.learning, r.conduct, r.outcome, r.commendation, r.absences,
+                 r.complete, r.decision) for r in rows]
+
+    _upsert(StudentResult, ["enrolment_id", "period"], fields + ["decision"],
+            values([r for r in student_rows if r.period != Period.RETEST]), types)
     # after a retest the decision is the principal's (confirm_decision): never overwritten here
-    StudentResult.objects.bulk_create(retest_rows, batch_size=2000, update_conflicts=True,
-                                      unique_fields=["enrolment", "period"], update_fields=fields)
+    _upsert(StudentResult, ["enrolment_id", "period"], fields,
+            values([r for r in student_rows if r.period == Period.RETEST]), types, insert_extra=["decision"])
     return len(student_rows)
+
+
+class _Row:
+    """A computed result before it is written (lighter than a model instance)."""
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+
+def _upsert(model, keys, updated, rows, types, insert_extra=()) -> None:
+    """Insert or update ``rows`` (tuples of ``keys`` + ``updated`` (+ ``insert_extra``) columns) in
+    one statement from arrays; a row whose values did not change is not rewritten."""
+    if not rows:
+        return
+    from django.db import connection
+
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    columns = list(keys) + list(updated) + list(insert_extra)
+    names = [f"c{i}" for i in range(len(columns))]
+    arrays = [list(column) for column in zip(*rows)]
+    unnest = ", ".join(f"%s::{kind}[]" for kind in types)
+    changed = " OR ".join(f"{table}.{qn(c)} IS DISTINCT FROM EXCLUDED.{qn(c)}" for c in updated)
+    sets = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in list(updated) + ["computed_at"])
+    sql = (f"INSERT INTO {table} ({', '.join(qn(c) for c in columns)}, {qn('computed_at')}) "
+           f"SELECT {', '.join(names)}, now() FROM unnest({unnest}) AS t({', '.join(names)}) "
+           f"ON CONFLICT ({', '.join(qn(c) for c in keys)}) DO UPDATE SET {sets} WHERE {changed}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arrays)
 
 
 def _mean(values):
@@ -498,7 +531,7 @@ def _secondary(enrolment_id, school_class, subjects, marks, evaluations, absence
             sem[Period.YEAR] = rules.comment_year_level(sem[Period.SEM1], sem[Period.SEM2])
             for period, level in sem.items():
                 per_period[period][subject.pk] = level or None
-                subject_rows.append(SubjectResult(enrolment_id=enrolment_id, subject=subject, period=period,
+                subject_rows.append(_Row(enrolment_id=enrolment_id, subject=subject, period=period,
                                                   average=None, level=level))
             if cells.get((Period.RETEST, "level")):
                 retest_values[subject.pk] = cells[(Period.RETEST, "level")]
@@ -511,7 +544,7 @@ def _secondary(enrolment_id, school_class, subjects, marks, evaluations, absence
         averages[Period.YEAR] = rules.year_average(averages[Period.SEM1], averages[Period.SEM2])
         for period, average in averages.items():
             per_period[period][subject.pk] = average
-            subject_rows.append(SubjectResult(enrolment_id=enrolment_id, subject=subject, period=period,
+            subject_rows.append(_Row(enrolment_id=enrolment_id, subject=subject, period=period,
                                               average=average, level=""))
         if cells.get((Period.RETEST, "retest")) is not None:
             retest_values[subject.pk] = cells[(Period.RETEST, "retest")]
@@ -524,7 +557,7 @@ def _secondary(enrolment_id, school_class, subjects, marks, evaluations, absence
         complete_marks = bool(values) and all(v is not None for v in values.values())
         learning = rules.learning_result(scored, comments) if complete_marks else ""
         complete = complete_marks and bool(conduct[period])
-        row = StudentResult(
+        row = _Row(
             enrolment_id=enrolment_id, period=period, learning=learning, conduct=conduct[period],
             average=_mean(scored) if complete_marks and scored else None, outcome="", commendation="",
             absences=min(absences.get((enrolment_id, period), 0), 32767), complete=complete, decision="")
@@ -536,7 +569,7 @@ def _secondary(enrolment_id, school_class, subjects, marks, evaluations, absence
     if year_row is not None and year_row.decision == rules.RETEST and retest_values:
         learning, _proposed = rules.after_retest(per_period[Period.YEAR], retest_values, comment_keys,
                                                  year_row.conduct, school_class.grade)
-        student_rows.append(StudentResult(
+        student_rows.append(_Row(
             enrolment_id=enrolment_id, period=Period.RETEST, learning=learning, conduct=year_row.conduct,
             average=None, outcome="", commendation="", absences=year_row.absences, complete=True,
             decision=confirmed.get(enrolment_id, "")))
@@ -561,7 +594,7 @@ def _primary(enrolment_id, school_class, subjects, marks, evaluations, absences,
             cells = marks.get((enrolment_id, subject.pk), {})
             level = cells.get((period, "level"), "")
             test = cells.get((period, "test"))
-            subject_rows.append(SubjectResult(enrolment_id=enrolment_id, subject=subject, period=period,
+            subject_rows.append(_Row(enrolment_id=enrolment_id, subject=subject, period=period,
                                               average=None, level=level))
             levels.append(level)
             complete = complete and bool(level)
@@ -575,7 +608,7 @@ def _primary(enrolment_id, school_class, subjects, marks, evaluations, absences,
         aspect_levels = [evaluations[enrolment_id].get((period, code), "") for code in aspect_codes]
         complete = complete and all(aspect_levels)
         outcome = rules.primary_outcome(levels, aspect_levels, tests) if complete else ""
-        row = StudentResult(
+        row = _Row(
             enrolment_id=enrolment_id, period=period, average=None, learning="", conduct="", outcome=outcome,
             commendation=rules.commendation(outcome) if period == Period.YEAR else "",
             absences=min(absences.get((enrolment_id, period), 0), 32767), complete=complete,

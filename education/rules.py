@@ -152,20 +152,41 @@ def parse_test_score(text) -> int | None:
     return value
 
 
+def _tenths(value) -> int | None:
+    """A mark of at most one decimal as a whole number of tenths (8.5 → 85); None otherwise."""
+    if isinstance(value, int):
+        return value * 10
+    if isinstance(value, Decimal) and value >= 0:
+        tenths = value * 10
+        if tenths == tenths.to_integral_value():
+            return int(tenths)
+    return None
+
+
+def _weighted(parts, divisor: int) -> Decimal:
+    """Σ(weight·value) / divisor rounded half up to one decimal: in whole tenths when every value
+    is a mark of one decimal (the grid's case, fast and exact), else with Fractions."""
+    tenths = [(_tenths(v), w) for v, w in parts]
+    if all(t is not None for t, _w in tenths):
+        total = sum(t * w for t, w in tenths)
+        return Decimal((2 * total + divisor) // (2 * divisor)).scaleb(-1)
+    return round1(sum((_fraction(v) * w for v, w in parts), Fraction(0)) / divisor)
+
+
 def semester_average(regular: Iterable, mid, end, *, required: int = 2) -> Decimal | None:
     """(ΣTX + 2·GK + 3·CK) / (nTX + 5), rounded; None while marks are missing (fewer regular marks
     than ``required``, or no mid-term or end-of-term mark)."""
-    marks = [_fraction(m) for m in regular if m is not None]
+    marks = [m for m in regular if m is not None]
     if mid is None or end is None or len(marks) < required:
         return None
-    return round1((sum(marks, Fraction(0)) + 2 * _fraction(mid) + 3 * _fraction(end)) / (len(marks) + 5))
+    return _weighted([(m, 1) for m in marks] + [(mid, 2), (end, 3)], len(marks) + 5)
 
 
 def year_average(sem1, sem2) -> Decimal | None:
     """(HK1 + 2·HK2) / 3 from the semester averages, rounded; None when one is missing."""
     if sem1 is None or sem2 is None:
         return None
-    return round1((_fraction(sem1) + 2 * _fraction(sem2)) / 3)
+    return _weighted([(sem1, 1), (sem2, 2)], 3)
 
 
 def comment_year_level(sem1_level: str, sem2_level: str) -> str:
