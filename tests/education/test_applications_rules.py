@@ -410,9 +410,13 @@ def test_the_citizen_pages_explain_list_and_withdraw_with_a_confirmation(tule, i
     home = anonymous.get("/school-enrolment/").content.decode()
     assert "Trường Tiểu học Tú Lệ" in home and "Bản Thử Trường" in home and "2026-2027" in home
     assert anonymous.get("/school-enrolment/apply/").status_code == 302
+    link = f"/school-enrolment/apply/?school={schoolyard['primary'].pk}&amp;grade=1"
+    assert link in home
     client = client_for("tule.localhost", school_people["parent"])
     form = client.get("/school-enrolment/apply/").content.decode()
     assert PARENT_PHONE in form and "submission_key" in form
+    chosen = client.get(link.replace("&amp;", "&")).content.decode()
+    assert f'<option value="{schoolyard["primary"].pk}" selected>' in chosen
     with in_commune(tule):
         application, _ = send(school_people["parent"], schoolyard)
     assert application.code in client.get("/school-enrolment/applications/").content.decode()
