@@ -8,6 +8,7 @@ import datetime
 import io
 import unicodedata
 
+import pytest
 from django.db import connection
 from django_tenants.utils import schema_context, tenant_context
 
@@ -33,6 +34,8 @@ def test_the_file_s_name_follows_from_the_job(schoolyard):
     assert name.startswith(f"education/reports/{schoolyard['class6a'].pk}/cards-year-")
 
 
+@pytest.mark.celery
+@pytest.mark.xdist_group("celery")
 def test_a_real_worker_makes_the_class_s_cards(tule_live, worker):
     from communes.models import Membership, Role, User
     from core.storage import read
