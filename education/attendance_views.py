@@ -8,11 +8,12 @@
   school day shows why, without a form.
 * ``attendance_month``: a class's month, students × days (P, K, M), totals and the flags; and
   its .xlsx.
-* ``attendance_school``: a school's attendance rate per class and per day of a month, and its .xlsx.
+* ``attendance_school``: a school's attendance rate per class and per day of a month, and its .xlsx
+  (figures without a name: the commune's chairman and vice-chairman read them too).
 
 Reading needs ``school.read`` in the class's school (logged as a read of the class's list);
-writing ``permissions.may_take_attendance``. The chairman reads the figures part (education.facts),
-never these pages.
+writing ``permissions.may_take_attendance``. The chairman and vice-chairman read the schools'
+rates only, never a class's list.
 """
 from __future__ import annotations
 
@@ -72,6 +73,7 @@ def attendance_index(request):
             school=school, year__in=SchoolYear.objects.filter(current=True)).order_by("grade", "name"))))
     return render(request, "education/attendance/index.html", {
         "own": own, "schools": others, "today": attendance.today(),
+        "leader_schools": School.objects.filter(active=True).order_by("name") if _leader(user) else [],
         "managers": {s.pk for s in schools if permissions.positions_in(user, s) & permissions.MANAGERS}})
 
 
@@ -171,11 +173,18 @@ def attendance_month_xlsx(request, class_id: int):
     return _file(attendance.month_xlsx(grid), f"diem-danh-lop-{slugify(school_class.name) or school_class.pk}", month)
 
 
+def _leader(user) -> bool:
+    return bool(permissions.user_roles(user) & permissions.LEADERS)
+
+
 def _school_for(request, school_id: int) -> School:
+    """The school whose rates are read: by its staff, and by the commune's leaders (figures
+    without a name)."""
     if school_id > MAX_DB_ID:
         raise Http404
     school = get_object_or_404(School, pk=school_id)
-    permissions.require(request.user, "school.read", school)
+    if not _leader(request.user):
+        permissions.require(request.user, "school.read", school)
     return school
 
 
@@ -186,7 +195,8 @@ def attendance_school(request, school_id: int):
     first, last = attendance.month_bounds(month)
     rates = attendance.school_rates(school, first, last)
     return render(request, "education/attendance/school.html", {
-        "school": school, "rates": rates, "month": month, "links": _month_links(month)})
+        "school": school, "rates": rates, "month": month, "links": _month_links(month),
+        "may_read": permissions.can(request.user, "school.read", school)})
 
 
 @page_requires("module.open")
