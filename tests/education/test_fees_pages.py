@@ -330,3 +330,28 @@ def test_fee_item_page_changes_or_keeps_an_issued_item(billed, client_for, schoo
         assert client.post(url, {"delete": "1"}).status_code in (403, 404)
     with in_commune(tule):
         assert FeeItem.objects.filter(pk=issued.pk).exists()
+
+
+FEES_EXPORTS = {("config.urls_tenant", "/schools/fees/1/arrears.xlsx")}  # for tests/trust/test_xlsx_export.py
+HOSTILE = ["=HYPERLINK(\"http://evil.example/\";\"Bấm\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)"]
+
+
+def test_the_arrears_xlsx_writes_text_as_text(billed, client_for, school_people, tule, in_commune, monkeypatch):
+    from django.utils import timezone
+    from openpyxl import load_workbook
+
+    from population.models import Resident
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: TODAY)
+    with in_commune(tule):
+        for student, name in zip(billed["students6"], HOSTILE):
+            Resident.objects.filter(pk=student.resident_id).update(full_name=name)
+    response = client_for("tule.localhost", school_people["accountant"]).get(
+        f"/schools/fees/{billed['thcs'].pk}/arrears.xlsx")
+    assert response.status_code == 200
+    cells = [c for sheet in load_workbook(io.BytesIO(response.content)).worksheets for row in sheet.iter_rows()
+             for c in row if c.value is not None]
+    assert set(HOSTILE) <= {c.value for c in cells}
+    for cell in cells:
+        if isinstance(cell.value, str) and cell.value[:1] in "=+-@":
+            assert cell.data_type == "s" and cell.quotePrefix, (cell.coordinate, cell.value)
