@@ -533,3 +533,35 @@ def test_an_application_sent_as_json_without_papers_gets_them_from_its_page(tule
     assert "papers can no longer be sent" in late.content.decode() or "không thể gửi" in late.content.decode()
     with in_commune(tule):
         assert applications.missing_papers(application) == ["primary_completion"]
+
+
+def test_the_school_s_list_reads_in_the_same_number_of_queries_for_5_or_40_applications(
+        tule, in_commune, schoolyard, school_people, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from education.models import Application
+
+    client = client_for("tule.localhost", school_people["primary_principal"])
+    url = f"/schools/applications/school/{schoolyard['primary'].pk}/?state=open"
+
+    def fill(n):
+        with in_commune(tule):
+            start = Application.objects.count()
+            for i in range(start, n):
+                send(school_people["citizen"], schoolyard, child_name=f"Trẻ Số {i}", applicant_phone="0912000333",
+                     child_birth_date=datetime.date(2020, 1 + i % 12, 1 + i % 28))
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(captured), response.content.decode().count("/schools/applications/")
+
+    fill(5)
+    few, rows_few = queries()
+    fill(40)
+    many, rows_many = queries()
+    assert rows_many - rows_few == 35
+    print(f"list page: {few} queries with 5 applications, {many} with 40")
+    assert many == few, (few, many)
