@@ -34,9 +34,44 @@ def test_the_file_s_name_follows_from_the_job(schoolyard):
     assert name.startswith(f"education/reports/{schoolyard['class6a'].pk}/cards-year-")
 
 
+@pytest.fixture(scope="module")
+def media(tmp_path_factory):
+    return tmp_path_factory.mktemp("report-cards-media")
+
+
+@pytest.fixture(scope="module")
+def queue(celery_broker):
+    from config.celery import app
+
+    from tests.celery_worker import queue_of_its_own
+
+    with queue_of_its_own(app, f"{celery_broker['queue']}-reports") as name:
+        yield name
+    celery_broker["redis"].delete(name, f"_kombu.binding.{name}", f"_kombu.binding_permanent.{name}")
+
+
+@pytest.fixture(scope="module")
+def reports_worker(worker_env, queue, media, django_db_blocker):
+    """A worker of the module's own, writing to the module's media directory (not the project's)."""
+    import os
+
+    from tests.celery_worker import WorkerProcess
+
+    worker = WorkerProcess({**worker_env, "XASO_MEDIA_ROOT": str(media), "CELERY_TASK_DEFAULT_QUEUE": queue}, queue)
+    with django_db_blocker.unblock():
+        worker.start()
+    yield worker
+    worker.stop()
+    with django_db_blocker.unblock():
+        from jobs.models import WorkerHeartbeat
+
+        WorkerHeartbeat.objects.filter(worker_name__startswith="jobs-test-").delete()
+    os.unlink(worker.log.name)
+
+
 @pytest.mark.celery
 @pytest.mark.xdist_group("celery")
-def test_a_real_worker_makes_the_class_s_cards(tule_live, worker):
+def test_a_real_worker_makes_the_class_s_cards(tule_live, reports_worker, media, settings):
     from communes.models import Membership, Role, User
     from core.storage import read
     from education import report_cards
@@ -48,6 +83,8 @@ def test_a_real_worker_makes_the_class_s_cards(tule_live, worker):
     from population.models import AccessLog, Household, Resident, Village
     from tests.education.test_reports_pdf import flat, pdftotext
 
+    settings.MEDIA_ROOT = str(media)  # the worker's
+    worker = reports_worker
     # Committed rows (the worker reads them): the live_db fixture removes the user afterwards.
     teacher = User.objects.create_user("edu_worker_teacher", password="Mat-khau-2026!", full_name="Lò Thị Dạy")
     Membership.objects.create(user=teacher, commune=tule_live, role=Role.SCHOOL_STAFF)
