@@ -265,8 +265,10 @@ def staff_school(request, school_id):
         access.log_search(request.user, query=f"enrolment applications: {filters['q']}")
     log_access(request.user, action=AccessLog.Action.VIEW, channel="page", object_type=OBJECT_TYPE,
                description=f"list of {len(rows)} enrolment applications of school {school.pk}")
+    counts = applications.counts(school)
     return render(request, "education/applications/staff_school.html", {
-        "school": school, "rows": rows, "filters": filters, "counts": applications.counts(school),
+        "school": school, "rows": rows, "filters": filters,
+        "state_counts": [(applications.state_label(v), counts.get(v, 0)) for v in Application.State.values],
         "states": [(value, applications.state_label(value)) for value in Application.State.values]})
 
 

@@ -327,6 +327,7 @@ def test_the_inbox_lines_count_unchecked_and_overdue_and_papers_received(tule, i
 
 def test_the_staff_pages_list_filter_and_show_with_papers_logged(tule, in_commune, schoolyard, school_people,
                                                                 client_for, newcomer):
+    from education import applications
     from population.models import AccessLog
 
     with in_commune(tule):
@@ -337,6 +338,7 @@ def test_the_staff_pages_list_filter_and_show_with_papers_logged(tule, in_commun
     client = client_for("tule.localhost", school_people["primary_principal"])
     listing = client.get(f"/schools/applications/school/{schoolyard['primary'].pk}/").content.decode()
     assert inside.code in listing and outside.code in listing
+    assert f'{applications.state_label("submitted")}: 2 · {applications.state_label("checking")}: 0' in listing
     only_in = client.get(f"/schools/applications/school/{schoolyard['primary'].pk}/?catchment=in").content.decode()
     assert inside.code in only_in and outside.code not in only_in
     found = client.get(f"/schools/applications/school/{schoolyard['primary'].pk}/?q=nguoi+la").content.decode()
