@@ -55,26 +55,26 @@ class FeeItemInputSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class LineSerializer(serializers.Serializer):
+class FeeLineSerializer(serializers.Serializer):
     name = serializers.CharField()
     amount = serializers.IntegerField()
 
 
-class PaymentSerializer(serializers.Serializer):
+class FeePaymentSerializer(serializers.Serializer):
     receipt_number = serializers.CharField()
     amount = serializers.IntegerField()
     method = serializers.CharField()
     received_at = serializers.DateTimeField()
 
 
-class InvoiceSerializer(serializers.ModelSerializer):
+class FeeInvoiceSerializer(serializers.ModelSerializer):
     school = serializers.CharField(source="school.name")
     student = serializers.CharField(source="enrolment.student.resident.full_name")
     school_class = serializers.CharField(source="enrolment.school_class.name")
     semester_name = serializers.SerializerMethodField()
     remaining = serializers.SerializerMethodField()
-    lines = LineSerializer(many=True, read_only=True)
-    payments = PaymentSerializer(many=True, read_only=True)
+    lines = FeeLineSerializer(many=True, read_only=True)
+    payments = FeePaymentSerializer(many=True, read_only=True)
     vietqr_payload = serializers.SerializerMethodField()
 
     class Meta:
@@ -160,7 +160,7 @@ class FeeItemsView(_CommuneAPIView):
 
 
 class InvoicesView(_CommuneAPIView):
-    @extend_schema(responses={200: InvoiceSerializer(many=True)}, parameters=[
+    @extend_schema(responses={200: FeeInvoiceSerializer(many=True)}, parameters=[
         OpenApiParameter("semester", int, required=False), OpenApiParameter("state", str, required=False,
                                                                             enum=Invoice.State.values),
         OpenApiParameter("class", int, required=False), OpenApiParameter("page", int, required=False)])
@@ -187,11 +187,11 @@ class InvoicesView(_CommuneAPIView):
         paginator = Pagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
         access.log_export(request.user, channel="api", what=f"fee invoices of {school.name}", count=len(page))
-        return paginator.get_paginated_response(InvoiceSerializer(page, many=True).data)
+        return paginator.get_paginated_response(FeeInvoiceSerializer(page, many=True).data)
 
 
 class InvoiceView(_CommuneAPIView):
-    @extend_schema(responses={200: InvoiceSerializer})
+    @extend_schema(responses={200: FeeInvoiceSerializer})
     def get(self, request, code):
         invoice = _invoices().filter(code=str(code)[:20]).first()
         if invoice is None:
@@ -202,16 +202,16 @@ class InvoiceView(_CommuneAPIView):
                     raise PermissionDenied
                 raise NotFound(_("Not found."))
         access.log_read(request.user, invoice.enrolment.student, channel="api", what="fee invoice")
-        return Response(InvoiceSerializer(invoice).data)
+        return Response(FeeInvoiceSerializer(invoice).data)
 
 
 class MyInvoicesView(_CommuneAPIView):
-    @extend_schema(responses={200: InvoiceSerializer(many=True)})
+    @extend_schema(responses={200: FeeInvoiceSerializer(many=True)})
     def get(self, request):
         invoices = list(fees.invoices_of_parent(request.user).prefetch_related("lines", "payments"))
         for student_id in {i.enrolment.student_id for i in invoices}:
             access.log_read(request.user, student_id, channel="api", what="fee invoices (parent)")
-        return Response(InvoiceSerializer(invoices, many=True).data)
+        return Response(FeeInvoiceSerializer(invoices, many=True).data)
 
 
 class BankNotificationView(APIView):
