@@ -31,7 +31,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from education import curriculum, permissions, rules
 from education.models import (
@@ -265,12 +264,47 @@ def _write(user, school_class, period, cells, *, model, key_field, allowed_colum
             row.updated_at = now
             to_update.append(row)
         result.update(status="saved", version=row.version, value=_shown(row), message="")
-    if to_create:
-        bulk_create_with_history(to_create, model, default_user=user)
-    if to_update:
-        names = ["level", "version", "updated_by", "updated_at"] + (["score"] if model is Mark else [])
-        bulk_update_with_history(to_update, model, names, default_user=user)
+    _save_rows(model, to_create, insert=True, user=user, now=now)
+    _save_rows(model, to_update, insert=False, user=user, now=now)
     return results
+
+
+SQL_TYPES = {"ForeignKey": "bigint", "BigIntegerField": "bigint", "CharField": "text", "TextField": "text",
+             "DecimalField": "numeric", "PositiveIntegerField": "integer", "DateTimeField": "timestamptz"}
+
+
+def _save_rows(model, rows, *, insert: bool, user, now) -> None:
+    """Insert or update cells and write their history rows (``Mark.history``) in one statement
+    from arrays: a grid's save of a few hundred cells in a few milliseconds, where the ORM's
+    bulk_update and simple_history's bulk helpers take seconds. A cell inserted twice at once
+    breaks the unique constraint: the caller retries and reports the conflict."""
+    if not rows:
+        return
+    from django.db import connection
+
+    qn = connection.ops.quote_name
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    table = qn(model._meta.db_table)
+    history = qn(model.history.model._meta.db_table)
+    columns = [qn(f.column) for f in fields]
+    names = [f"c{i}" for i in range(len(fields))]
+    arrays = [[getattr(row, f.attname) for row in rows] for f in fields]
+    unnest = ", ".join(f"%s::{SQL_TYPES[f.get_internal_type()]}[]" for f in fields)
+    if insert:
+        write = (f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(names)} "
+                 f"FROM unnest({unnest}) AS t({', '.join(names)}) RETURNING *")
+        kind = "+"
+    else:
+        arrays = [[row.pk for row in rows]] + arrays
+        sets = ", ".join(f"{c} = t.{n}" for c, n in zip(columns, names))
+        write = (f"UPDATE {table} AS m SET {sets} FROM unnest(%s::bigint[], {unnest}) AS t(pk, {', '.join(names)}) "
+                 f"WHERE m.id = t.pk RETURNING m.*")
+        kind = "~"
+    copied = [qn("id")] + columns
+    sql = (f"WITH w AS ({write}) INSERT INTO {history} ({', '.join(copied)}, history_date, history_change_reason, "
+           f"history_type, history_user_id) SELECT {', '.join('w.' + c for c in copied)}, %s, NULL, %s, %s FROM w")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arrays + [now, kind, getattr(user, "pk", None)])
 
 
 def _check_writable(school_class, period):
