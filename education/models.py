@@ -28,6 +28,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.history import tenant_history
 from jobs.models import Job
@@ -314,7 +315,7 @@ class Enrolment(models.Model):
         COMPLETED = "completed", _("Completed the year")
 
     class Entry(models.TextChoices):
-        NEW = "new", _("Enrolled")
+        NEW = "new", pgettext_lazy("enrolment entry", "Enrolled")
         PROMOTED = "promoted", _("Promoted from the grade below")
         REPEATING = "repeating", _("Repeating the grade")
         TRANSFERRED_IN = "transferred_in", _("Transferred in")
@@ -588,7 +589,7 @@ class Absence(models.Model):
     class Kind(models.TextChoices):
         EXCUSED = "excused", _("Absent with leave (có phép)")
         UNEXCUSED = "unexcused", _("Absent without leave (không phép)")
-        LATE = "late", _("Late")
+        LATE = "late", pgettext_lazy("attendance", "Late")
 
     enrolment = models.ForeignKey(Enrolment, verbose_name=_("enrolment"), on_delete=models.CASCADE,
                                   related_name="absences")
