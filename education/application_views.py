@@ -54,20 +54,22 @@ def _id(pk) -> int:
 
 
 def history(application) -> list[dict]:
-    """The application's states in time, and the papers as they came."""
+    """The application's states in time, the notes the school wrote, and the papers the parent
+    sent afterwards (history lines with the reason ``applications.PAPERS_REASON``)."""
     events = []
     previous = None
     for row in application.history.order_by("history_date", "history_id"):
-        if row.state != previous:
+        reason = row.history_change_reason or ""
+        if reason.startswith(applications.PAPERS_REASON):
+            events.append({"at": row.history_date, "code": "paper", "note": "",
+                           "state": _("Paper sent: %(name)s") % {"name": reason[len(applications.PAPERS_REASON):]}})
+            continue
+        note = row.decision_note if row.state in ("needs_papers", "refused", "accepted") else ""
+        if (row.state, note) != previous:  # a change of state, or papers asked for again
             events.append({"at": row.history_date, "code": row.state, "state": applications.state_label(row.state),
-                           "note": row.decision_note if row.state in ("needs_papers", "refused", "accepted") else ""})
-            previous = row.state
-    for document in application.documents.all():
-        if (document.uploaded_at - application.submitted_at).total_seconds() > 5:  # sent after the application
-            events.append({"at": document.uploaded_at, "code": "paper",
-                           "state": _("Paper sent: %(name)s") % {"name": document.name},
-                           "note": ""})
-    return sorted(events, key=lambda e: e["at"])
+                           "note": note})
+            previous = (row.state, note)
+    return events
 
 
 def _file(document, *, attachment=True):

@@ -65,6 +65,7 @@ BIRTH_CERTIFICATE = "birth_certificate"
 PRIMARY_COMPLETION = "primary_completion"
 OTHER = "other"
 KINDS = (BIRTH_CERTIFICATE, PRIMARY_COMPLETION, OTHER)
+PAPERS_REASON = "papers: "  # the history's reason when the parent sends papers, then their names
 
 
 STATE_LABELS = {
@@ -401,7 +402,11 @@ def send_papers(user, application, papers: list) -> list[ApplicationDocument]:
         if not papers:
             _refuse("documents", _("Choose at least one file."))
         checked = check_papers(papers, grade=app.grade, existing=app.documents.count(), required=False)
-        return _store_papers(app, checked)
+        rows = _store_papers(app, checked)
+        # A line of the history (the state stays): "papers: name.pdf, …" (``PAPERS_REASON``)
+        app._change_reason = (PAPERS_REASON + ", ".join(row.name for row in rows))[:100]
+        app.save(update_fields=["state"])
+    return rows
 
 
 # --- the school's decisions ----------------------------------------------------------------------------

@@ -271,6 +271,11 @@ def test_the_school_checks_asks_for_papers_and_admits_into_a_class(tule, in_comm
             applications.refuse(p["primary_principal"], application, "Muộn")
         states = list(application.history.order_by("history_date").values_list("state", flat=True))
         assert states[0] == "submitted" and states[-1] == "accepted" and "needs_papers" in states
+        from education.application_views import history
+
+        events = history(Application.objects.get(pk=application.pk))
+        assert [e["code"] for e in events] == ["submitted", "checking", "needs_papers", "paper", "accepted"]
+        assert events[2]["note"] == "Giấy xác nhận cư trú"
 
 
 def test_admitting_a_child_not_in_the_registry_into_a_class_is_refused_plainly(tule, in_commune, schoolyard,
