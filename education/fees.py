@@ -32,6 +32,7 @@ Rules (each state change happens in exactly one function below, inside a transac
   invoice cancelled             409     ``{"code": "invoice_cancelled", …}`` kept
   invoice already paid          409     ``{"code": "already_paid", …}`` kept, for the accountant
   amount not the remaining sum  409     ``{"code": "wrong_amount", …}`` kept, for the accountant
+  school's account not named    409     ``{"code": "wrong_account", …}`` kept, for the accountant
   transaction seen before       same    the first answer, nothing changed
   ===========================  ======  ================================================
 """
@@ -64,7 +65,8 @@ UNKNOWN = "unknown_invoice"
 CANCELLED = "invoice_cancelled"
 ALREADY_PAID = "already_paid"
 WRONG_AMOUNT = "wrong_amount"
-MISMATCHES = (UNKNOWN, CANCELLED, ALREADY_PAID, WRONG_AMOUNT)
+WRONG_ACCOUNT = "wrong_account"
+MISMATCHES = (UNKNOWN, CANCELLED, ALREADY_PAID, WRONG_AMOUNT, WRONG_ACCOUNT)
 
 _CODE_RE = re.compile(r"HP\s*(\d{2})\s*(\d{1,7}?)\s*[-_.]?\s*(\d{6})(?!\d)")
 
@@ -452,6 +454,12 @@ def _apply(data: dict):
         return (409, _answer(ALREADY_PAID, _("The invoice %(code)s is already paid: the school will refund the "
                                              "transfer.") % {"code": invoice.code}, invoice=invoice.code),
                 ALREADY_PAID, invoice, school)
+    account = re.sub(r"\s", "", data["account"] or "")
+    if account and account != re.sub(r"\s", "", school.bank_account or ""):
+        return (409, _answer(WRONG_ACCOUNT, _("The transfer was made to another account than the school's: the invoice "
+                                              "%(code)s is not paid.") % {"code": invoice.code},
+                             {"account": _("Not the school's account.")}, invoice=invoice.code),
+                WRONG_ACCOUNT, invoice, school)
     due = remaining(invoice)
     if data["amount"] != due:
         return (409, _answer(WRONG_AMOUNT, _("The amount transferred is not what remains to pay on the invoice "
@@ -494,6 +502,7 @@ def outcome_label(outcome: str) -> str:
         CANCELLED: _("The invoice was cancelled"),
         ALREADY_PAID: _("The invoice was already paid"),
         WRONG_AMOUNT: _("Not the amount due"),
+        WRONG_ACCOUNT: _("Paid to another account"),
     }.get(outcome, outcome)
 
 

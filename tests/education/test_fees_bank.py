@@ -120,7 +120,9 @@ def test_mismatches_are_kept_for_the_accountant_and_pay_nothing(invoices, client
         fees.cancel_invoice(school_people["accountant"], Invoice.objects.get(pk=second.pk))
     cancelled = post(client, body(second, transaction_id="T-CANCEL"))
     assert cancelled.status_code == 409 and cancelled.json()["code"] == "invoice_cancelled"
-    assert post(client, body(third, transaction_id="T-OK")).status_code == 200
+    elsewhere = post(client, body(third, transaction_id="T-ACCOUNT", account="555666777"))
+    assert elsewhere.status_code == 409 and elsewhere.json()["code"] == "wrong_account"
+    assert post(client, body(third, transaction_id="T-OK", account="1234 5678 90123")).status_code == 200
     twice = post(client, body(third, transaction_id="T-TWICE"))
     assert twice.status_code == 409 and twice.json()["code"] == "already_paid"
     with in_commune(tule):
@@ -129,9 +131,9 @@ def test_mismatches_are_kept_for_the_accountant_and_pay_nothing(invoices, client
         waiting = fees.mismatches(first.school)
         # the unknown code went to the school's account: the school's accountant sees it too
         assert sorted(waiting.values_list("transaction_id", flat=True)) == [
-            "T-AMOUNT", "T-CANCEL", "T-NOCODE", "T-TWICE", "T-UNKNOWN"]
+            "T-ACCOUNT", "T-AMOUNT", "T-CANCEL", "T-NOCODE", "T-TWICE", "T-UNKNOWN"]
         fees.resolve_mismatch(school_people["accountant"], FeeNotification.objects.get(transaction_id="T-AMOUNT"))
-        assert waiting.count() == 4
+        assert waiting.count() == 5
 
 
 def test_another_communes_invoice_code_is_unknown_here(invoices, client_for, yenhoa, in_commune, settings):
