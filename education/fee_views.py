@@ -251,7 +251,7 @@ def _invoice_page(request, invoice, cash_form):
         "invoice": invoice, "school": invoice.school, "lines": invoice.lines.all(),
         "payments": invoice.payments.all(), "remaining": fees.remaining(invoice), "cash_form": cash_form,
         "can_manage": permissions.can(request.user, "fees.manage", invoice.school),
-        "notifications": invoice.notifications.all() if hasattr(invoice, "notifications") else [],
+        "notifications": [{"notice": n, "label": fees.outcome_label(n.outcome)} for n in invoice.notifications.all()],
     })
 
 

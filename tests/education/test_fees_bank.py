@@ -134,6 +134,21 @@ def test_mismatches_are_kept_for_the_accountant_and_pay_nothing(invoices, client
             "T-ACCOUNT", "T-AMOUNT", "T-CANCEL", "T-NOCODE", "T-TWICE", "T-UNKNOWN"]
         fees.resolve_mismatch(school_people["accountant"], FeeNotification.objects.get(transaction_id="T-AMOUNT"))
         assert waiting.count() == 5
+        unknown_pk = FeeNotification.objects.get(transaction_id="T-UNKNOWN").pk
+        cancel_pk = FeeNotification.objects.get(transaction_id="T-CANCEL").pk
+    accountant = client_for("tule.localhost", school_people["accountant"])
+    page = accountant.get(f"/schools/fees/invoices/{first.code}/").content.decode()
+    assert "442.000 đ" in page  # the transfer of the wrong amount, on the invoice's page
+    listing = accountant.get(f"/schools/fees/{first.school_id}/notifications/").content.decode()
+    assert "T-UNKNOWN" in listing and "T-AMOUNT" not in listing  # dealt with: off the list
+    done = accountant.post(f"/schools/fees/{first.school_id}/notifications/",
+                           {"notification": unknown_pk})
+    assert done.status_code == 302
+    vice = client_for("tule.localhost", school_people["vice"])  # reads, does not deal with them
+    assert vice.post(f"/schools/fees/{first.school_id}/notifications/",
+                     {"notification": cancel_pk}).status_code == 403
+    with in_commune(tule):
+        assert waiting.count() == 4
 
 
 def test_another_communes_invoice_code_is_unknown_here(invoices, client_for, yenhoa, in_commune, settings):
