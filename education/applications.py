@@ -430,6 +430,7 @@ def start_checking(user, application) -> Application:
     with transaction.atomic():
         app = _staff_change(user, application, (S.SUBMITTED, S.NEEDS_PAPERS), S.CHECKING)
         app.save(update_fields=["state", "decided_at", "decided_by"])
+        notify(app, "checking", user=user)
     return app
 
 
@@ -590,6 +591,9 @@ def compose(application, event: str) -> tuple[str, str]:
     if event == "submitted":
         subject = _("Enrolment application %(code)s received") % values
         text = _("%(school)s received the enrolment application %(code)s for %(child)s.") % values
+    elif event == "checking":
+        subject = _("Enrolment application %(code)s: being checked") % values
+        text = _("%(school)s is checking the enrolment application %(code)s for %(child)s.") % values
     elif event == "needs_papers":
         subject = _("Enrolment application %(code)s: papers needed") % values
         text = _("%(school)s asks for papers for application %(code)s: %(note)s") % values

@@ -266,7 +266,8 @@ def test_the_school_checks_asks_for_papers_and_admits_into_a_class(tule, in_comm
         assert enrolment.student.resident_id == newcomer["child"].pk and enrolment.school_class == schoolyard["class1a"]
         assert enrolment.number == 4
         assert Guardian.objects.filter(student=enrolment.student, phone=PARENT_PHONE).count() == 1
-        assert Notification.objects.filter(recipients=["me@example.vn"]).count() == 3  # e-mails: sent, papers, admitted
+        # e-mails: sent, being checked, papers asked for, admitted
+        assert Notification.objects.filter(recipients=["me@example.vn"]).count() == 4
         with pytest.raises(ValidationError):  # decided already
             applications.refuse(p["primary_principal"], application, "Muộn")
         states = list(application.history.order_by("history_date").values_list("state", flat=True))

@@ -15,8 +15,9 @@ from tests.jobs.helpers import TULE_SCHEMA, wait_for
 PHONE = "0912777055"
 
 
-def test_starting_the_check_tells_nobody_and_a_refusal_tells_the_parent(db, tule, in_commune, schoolyard, school_people):
-    """Only the changes the parent must know of are sent: not the start of the check."""
+def test_each_change_of_the_school_tells_the_parent_and_a_withdrawal_nobody(db, tule, in_commune, schoolyard, school_people):
+    """The school's changes are told to the parent (one SMS each, no e-mail without an address);
+    the parent's own withdrawal is not."""
     from education import applications
     from education.models import Application
     from notifications.models import Notification
@@ -29,11 +30,12 @@ def test_starting_the_check_tells_nobody_and_a_refusal_tells_the_parent(db, tule
             papers=[("birth_certificate", SimpleUploadedFile("ks.pdf", b"%PDF-1.4\n%%EOF\n"))],
             submission_key=uuid.uuid4().hex)
         Application.objects.filter(pk=application.pk).update(applicant_email="")
-        before = Notification.objects.count()
+        last = Notification.objects.order_by("-pk").values_list("pk", flat=True).first()
         applications.start_checking(school_people["primary_principal"], application)
-        assert Notification.objects.count() == before  # starting the check tells nobody
-        applications.refuse(school_people["primary_principal"], application, "Đã đủ chỉ tiêu")
-        assert Notification.objects.count() == before + 1
+        checking = Notification.objects.get(pk__gt=last)
+        assert checking.channel == "sms" and application.code in checking.message
+        applications.withdraw(school_people["parent"], application)
+        assert not Notification.objects.filter(pk__gt=checking.pk).exists()
 
 
 @pytest.mark.celery
