@@ -234,3 +234,31 @@ def test_results_page_and_the_principals_confirmation(tule, in_commune, schoolya
         assert StudentResult.objects.get(enrolment=first, period="retest").decision == "promoted"
     year_page = principal.get(f"/schools/classes/{y['class6a'].pk}/results/year/").content.decode()
     assert "4,0" not in year_page and "3,0" in year_page
+
+
+def test_primary_grid_and_the_homerooms_evaluations(tule, in_commune, schoolyard, school_people, client_for):
+    from education.models import Evaluation
+
+    y = schoolyard
+    with in_commune(tule):
+        pupil = _first(y["class1a"])
+    teacher = client_for(HOST, school_people["primary_teacher"])
+    page = teacher.get(f"/schools/classes/{y['class1a'].pk}/marks/{y['subjects1']['toan'].pk}/year/").content.decode()
+    assert f'name="c_{pupil.pk}_level"' in page and f'name="c_{pupil.pk}_test"' in page
+    # no test column at mid-semester in grade 1; a subject without a test has the level only
+    page = teacher.get(f"/schools/classes/{y['class1a'].pk}/marks/{y['subjects1']['toan'].pk}/mid1/").content.decode()
+    assert f'name="c_{pupil.pk}_test"' not in page
+    # a lower-secondary period is no page of a primary class
+    assert teacher.get(f"/schools/classes/{y['class1a'].pk}/marks/{y['subjects1']['toan'].pk}/sem2/").status_code == 404
+    url = f"/schools/classes/{y['class1a'].pk}/evaluations/year/"
+    assert 'name="c_%s_yeu_nuoc"' % pupil.pk in teacher.get(url).content.decode()
+    answer = teacher.post(url + "save/", json.dumps({"cells": [
+        {"enrolment": pupil.pk, "column": "yeu_nuoc", "value": "T", "version": 0},
+        {"enrolment": pupil.pk, "column": "nhan_ai", "value": "K", "version": 0}]}),
+        content_type="application/json").json()
+    assert [c["status"] for c in answer["cells"]] == ["saved", "error"]  # Khá is no level of primary aspects
+    with in_commune(tule):
+        assert list(Evaluation.objects.values_list("aspect", "level")) == [("yeu_nuoc", "T")]
+    # the principal of the other school may not write the 1A evaluations
+    other = client_for(HOST, school_people["principal"])
+    assert other.post(url + "save/", json.dumps({"cells": []}), content_type="application/json").status_code == 403
