@@ -37,7 +37,7 @@ def test_two_notifications_at_the_same_moment_pay_once(live_db, settings):
         semester = Semester.objects.create(year=year, number=1, starts_on=datetime.date(2026, 9, 5),
                                            ends_on=datetime.date(2027, 1, 16))
         school = School.objects.create(name="Trường THCS Đua", level=SchoolLevel.LOWER_SECONDARY,
-                                       bank_bin="970405", bank_account="999888777")
+                                       bank_bin="970405", bank_account="1234567890123")
         school_class = SchoolClass.objects.create(school=school, year=year, grade=6, name="6D")
         children = [services.save_resident(Resident(household=household, full_name=f"Lò Văn Đua {n}",
                                                     birth_date=datetime.date(2015, 1, n), sex="male",
