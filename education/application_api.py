@@ -53,7 +53,7 @@ def _id(value) -> int:
     return int(value)
 
 
-class DocumentSerializer(serializers.Serializer):
+class EnrolmentPaperSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
     name = serializers.CharField()
@@ -61,7 +61,7 @@ class DocumentSerializer(serializers.Serializer):
     uploaded_at = serializers.DateTimeField()
 
 
-class ApplicationSerializer(serializers.ModelSerializer):
+class EnrolmentApplicationSerializer(serializers.ModelSerializer):
     school_name = serializers.CharField(source="school.name", read_only=True)
     year_name = serializers.CharField(source="year.name", read_only=True)
     state_label = serializers.SerializerMethodField()
@@ -90,19 +90,19 @@ class ApplicationSerializer(serializers.ModelSerializer):
     def get_missing_papers(self, obj) -> list[str]:
         return applications.missing_papers(obj)
 
-    @extend_schema(responses=DocumentSerializer(many=True))
+    @extend_schema(responses=EnrolmentPaperSerializer(many=True))
     def get_documents(self, obj) -> list:
         return [{"id": d.pk, "kind": d.kind, "name": d.name, "size": d.size, "uploaded_at": d.uploaded_at}
                 for d in obj.documents.order_by("pk")]
 
 
-class ApplicationInput(serializers.Serializer):
+class EnrolmentApplicationInput(serializers.Serializer):
     school = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     year = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
     grade = serializers.ChoiceField(choices=[1, 6])
     child_name = serializers.CharField(max_length=150)
     child_birth_date = serializers.DateField(input_formats=["%Y-%m-%d", "%d/%m/%Y"])
-    child_sex = serializers.ChoiceField(choices=["male", "female"])
+    child_sex = serializers.ChoiceField(choices=Application._meta.get_field("child_sex").choices)
     previous_school = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     applicant_name = serializers.CharField(max_length=150)
     applicant_phone = serializers.CharField(max_length=15)
@@ -110,7 +110,7 @@ class ApplicationInput(serializers.Serializer):
     submission_key = serializers.CharField(max_length=64)
 
 
-class DecisionInput(serializers.Serializer):
+class EnrolmentDecisionInput(serializers.Serializer):
     action = serializers.ChoiceField(choices=["check", "ask_papers", "admit", "refuse"])
     note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
     school_class = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True)
@@ -128,14 +128,14 @@ class MyApplicationsView(APIView):
     permission_classes = [IsAuthenticated, InCommune]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
-    @extend_schema(responses=ApplicationSerializer(many=True))
+    @extend_schema(responses=EnrolmentApplicationSerializer(many=True))
     def get(self, request):
-        return Response(ApplicationSerializer(applications.mine(request.user).order_by("-submitted_at"),
+        return Response(EnrolmentApplicationSerializer(applications.mine(request.user).order_by("-submitted_at"),
                                               many=True).data)
 
-    @extend_schema(request=ApplicationInput, responses={201: ApplicationSerializer, 200: ApplicationSerializer})
+    @extend_schema(request=EnrolmentApplicationInput, responses={201: EnrolmentApplicationSerializer, 200: EnrolmentApplicationSerializer})
     def post(self, request):
-        data = ApplicationInput(data=request.data)
+        data = EnrolmentApplicationInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         school = School.objects.filter(pk=values["school"]).first()
@@ -155,14 +155,14 @@ class MyApplicationsView(APIView):
                 papers_later=not request.FILES)
         except DjangoValidationError as error:
             return refusal_response(error, conflict_codes=CONFLICTS)
-        return Response(ApplicationSerializer(application).data,
+        return Response(EnrolmentApplicationSerializer(application).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class WithdrawView(APIView):
     permission_classes = [IsAuthenticated, InCommune]
 
-    @extend_schema(request=None, responses=ApplicationSerializer)
+    @extend_schema(request=None, responses=EnrolmentApplicationSerializer)
     def post(self, request, pk):
         application = Application.objects.filter(pk=_id(pk), applicant_id=request.user.pk).first()
         if application is None:
@@ -171,13 +171,13 @@ class WithdrawView(APIView):
             application = applications.withdraw(request.user, application)
         except DjangoValidationError as error:
             return refusal_response(error, conflict_codes=CONFLICTS)
-        return Response(ApplicationSerializer(application).data)
+        return Response(EnrolmentApplicationSerializer(application).data)
 
 
 class SchoolApplicationsView(APIView):
     permission_classes = [IsAuthenticated, InCommune]
 
-    @extend_schema(responses=ApplicationSerializer(many=True))
+    @extend_schema(responses=EnrolmentApplicationSerializer(many=True))
     def get(self, request, school_id):
         school = School.objects.filter(pk=_id(school_id)).first()
         if school is None:
@@ -194,7 +194,7 @@ class SchoolApplicationsView(APIView):
 
         log_access(request.user, action=AccessLog.Action.VIEW, channel="api", object_type="enrolment_application",
                    description=f"list of {len(page)} enrolment applications of school {school.pk}")
-        return paginator.get_paginated_response(ApplicationSerializer(page, many=True).data)
+        return paginator.get_paginated_response(EnrolmentApplicationSerializer(page, many=True).data)
 
 
 def _staff_application(request, pk) -> Application:
@@ -209,20 +209,20 @@ def _staff_application(request, pk) -> Application:
 class ApplicationView(APIView):
     permission_classes = [IsAuthenticated, InCommune]
 
-    @extend_schema(responses=ApplicationSerializer)
+    @extend_schema(responses=EnrolmentApplicationSerializer)
     def get(self, request, pk):
         application = _staff_application(request, pk)
         log_read(request.user, application, channel="api")
-        return Response(ApplicationSerializer(application).data)
+        return Response(EnrolmentApplicationSerializer(application).data)
 
 
 class DecideView(APIView):
     permission_classes = [IsAuthenticated, InCommune]
 
-    @extend_schema(request=DecisionInput, responses=ApplicationSerializer)
+    @extend_schema(request=EnrolmentDecisionInput, responses=EnrolmentApplicationSerializer)
     def post(self, request, pk):
         application = _staff_application(request, pk)
-        data = DecisionInput(data=request.data)
+        data = EnrolmentDecisionInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         try:
@@ -242,4 +242,4 @@ class DecideView(APIView):
                                                  note=values["note"])
         except DjangoValidationError as error:
             return refusal_response(error, conflict_codes=CONFLICTS)
-        return Response(ApplicationSerializer(application).data)
+        return Response(EnrolmentApplicationSerializer(application).data)
