@@ -676,12 +676,12 @@ class Application(models.Model):
     catchment villages."""
 
     class State(models.TextChoices):
-        SUBMITTED = "submitted", _("Submitted")
-        CHECKING = "checking", _("Being checked")
-        NEEDS_PAPERS = "needs_papers", _("Papers asked for")
-        ACCEPTED = "accepted", _("Admitted")
-        REFUSED = "refused", _("Not admitted")
-        WITHDRAWN = "withdrawn", _("Withdrawn")
+        SUBMITTED = "submitted", pgettext_lazy("enrolment application", "Submitted")
+        CHECKING = "checking", pgettext_lazy("enrolment application", "Being checked")
+        NEEDS_PAPERS = "needs_papers", pgettext_lazy("enrolment application", "Papers asked for")
+        ACCEPTED = "accepted", pgettext_lazy("enrolment application", "Admitted")
+        REFUSED = "refused", pgettext_lazy("enrolment application", "Not admitted")
+        WITHDRAWN = "withdrawn", pgettext_lazy("enrolment application", "Withdrawn")
 
     code = models.CharField(_("reference"), max_length=20, unique=True)
     school = models.ForeignKey(School, verbose_name=_("school"), on_delete=models.PROTECT, related_name="applications")
@@ -851,7 +851,7 @@ class FeeReminder(models.Model):
     invoice = models.ForeignKey(Invoice, verbose_name=_("invoice"), on_delete=models.CASCADE, related_name="reminders")
     notification_id = models.PositiveIntegerField(_("notification"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
-    sent_by = _user_field(_("sent by"))
+    sent_by = _user_field(_("reminder sent by"))
 
     class Meta:
         verbose_name = _("fee reminder")

@@ -6,6 +6,8 @@ from communes.demo import DEMO_COMMUNES, DEMO_PASSWORD
 from communes.models import Commune, Domain, Membership, Role, User
 from population.models import Household, Resident
 from tests.ecommerce.demo_checks import check_demo_marketplace, marketplace_counts
+from tests.education import attendance_demo_checks
+from tests.education import demo_checks as school_demo_checks
 from tests.health.demo_checks import check_demo_health, health_counts
 
 
@@ -31,6 +33,8 @@ def test_seed_demo_is_idempotent_and_usable(db, client_for, in_commune, capsys):
     users, memberships = User.objects.count(), Membership.objects.count()
     market = marketplace_counts(in_commune)
     health = health_counts(in_commune)
+    schools = {c.code: (school_demo_checks.structure_counts(c), attendance_demo_checks.attendance_counts(c))
+               for c in Commune.objects.exclude(schema_name="public")}
 
     call_command("seed_demo", households=4)
     assert counts(in_commune) == first
@@ -38,10 +42,17 @@ def test_seed_demo_is_idempotent_and_usable(db, client_for, in_commune, capsys):
     assert health_counts(in_commune) == health
     check_demo_marketplace(in_commune, client_for, printed)
     check_demo_health(in_commune, client_for)
+    for commune in Commune.objects.exclude(schema_name="public"):
+        assert (school_demo_checks.structure_counts(commune),
+                attendance_demo_checks.attendance_counts(commune)) == schools[commune.code]
+        if commune.code in {spec.code for spec in DEMO_COMMUNES}:
+            school_demo_checks.check(commune)
+            attendance_demo_checks.check(commune)
     assert (User.objects.count(), Membership.objects.count()) == (users, memberships)
 
     # One official per role, and the logins work on their commune's host.
-    assert Membership.objects.filter(commune__code="16264").count() == len(Role)
+    # One per role, and the primary school's principal (the lower-secondary's is the school_staff login).
+    assert Membership.objects.filter(commune__code="16264").count() == len(Role) + 1
     client = client_for("yentho.localhost")
     assert client.login(username="yentho.chairman", password=DEMO_PASSWORD)
     # The password alone is not enough for a chairman: the authenticator app comes next.

@@ -53,6 +53,16 @@ HEALTH_EXPORTS = {
     ("config.urls_tenant", "/health/coverage/"),
 }
 
+# The schools' exports, each checked with names that begin like formulas by the part's own test
+# (tests/education/test_structure_exports.py, test_attendance_exports_text.py, test_fees_pages.py).
+EDUCATION_EXPORTS = {
+    ("config.urls_tenant", "/schools/imports/1/refused.xlsx"),
+    ("config.urls_tenant", "/schools/imports/template.xlsx"),
+    ("config.urls_tenant", "/schools/classes/1/attendance/month/xlsx/"),
+    ("config.urls_tenant", "/schools/attendance/school/1/xlsx/"),
+    ("config.urls_tenant", "/schools/fees/1/arrears.xlsx"),
+}
+
 
 def _export_paths(urlconf: str) -> set[str]:
     found = set()
@@ -64,7 +74,8 @@ def _export_paths(urlconf: str) -> set[str]:
 
 
 def test_the_list_of_exports_is_every_export_of_both_hosts():
-    listed = {(urlconf, path) for urlconf, path in EXPORTS} | set(FIGURE_EXPORTS) | HEALTH_EXPORTS
+    listed = ({(urlconf, path) for urlconf, path in EXPORTS} | set(FIGURE_EXPORTS) | HEALTH_EXPORTS
+              | EDUCATION_EXPORTS)
     for urlconf in ("config.urls_tenant", "config.urls_public"):
         for path in _export_paths(urlconf):
             assert (urlconf, path) in listed, f"{path} ({urlconf}) writes a file this test does not check"
