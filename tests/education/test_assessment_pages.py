@@ -262,3 +262,14 @@ def test_primary_grid_and_the_homerooms_evaluations(tule, in_commune, schoolyard
     # the principal of the other school may not write the 1A evaluations
     other = client_for(HOST, school_people["principal"])
     assert other.post(url + "save/", json.dumps({"cells": []}), content_type="application/json").status_code == 403
+
+
+def test_the_class_page_links_every_grid(tule, in_commune, schoolyard, school_people, client_for):
+    y = schoolyard
+    page = client_for(HOST, school_people["math"]).get(f"/schools/classes/{y['class6a'].pk}/marks/").content.decode()
+    for subject in y["subjects6"].values():
+        for period in ("sem1", "sem2", "retest"):
+            assert f"/schools/classes/{y['class6a'].pk}/marks/{subject.pk}/{period}/" in page
+    assert f"/schools/classes/{y['class6a'].pk}/evaluations/sem1/" in page
+    assert f"/schools/classes/{y['class6a'].pk}/results/retest/" in page
+    assert f"/schools/{y['thcs'].pk}/locks/" in page
