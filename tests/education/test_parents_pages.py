@@ -69,6 +69,7 @@ def test_the_parent_lists_their_own_children(tule, in_commune, schoolyard, schoo
     assert "Lò Văn An" in html and "Lò Thị Gấm" in html and "6A" in html and "1A" in html
     assert "Lường Thị Bình" not in html and "Hà Văn Hải" not in html
     assert 'href="/my-children/' in html and "pub-nav" in html  # the citizens' layout
+    assert 'href="/my-children/invoices/"' in html  # the fees of the children, one tap away
     with in_commune(tule):
         assert _logs(parent, schoolyard["students6"][0]).exists()
         assert _logs(parent, schoolyard["students1"][0]).exists()
