@@ -33,6 +33,14 @@ urlpatterns += [
 ]
 
 # --- report cards ---
+from education import report_api  # noqa: E402
+
+urlpatterns += [
+    path("education/report-jobs/", report_api.ReportJobsView.as_view(), name="api-education-report-jobs"),
+    path("education/report-jobs/<int:pk>/", report_api.ReportJobView.as_view(), name="api-education-report-job"),
+    path("education/report-jobs/<int:pk>/pdf/", report_api.ReportJobPdfView.as_view(),
+         name="api-education-report-job-pdf"),
+]
 
 # --- attendance and timetable ---
 from education import attendance_api  # noqa: E402
@@ -58,14 +66,6 @@ urlpatterns += [
          name="education-class-messages"),
     path("education/my-children/", contact_api.MyChildrenView.as_view(), name="education-my-children"),
     path("education/my-children/<int:pk>/", contact_api.MyChildView.as_view(), name="education-my-child"),
-from education import report_api  # noqa: E402
-
-urlpatterns += [
-    path("education/report-jobs/", report_api.ReportJobsView.as_view(), name="api-education-report-jobs"),
-    path("education/report-jobs/<int:pk>/", report_api.ReportJobView.as_view(), name="api-education-report-job"),
-    path("education/report-jobs/<int:pk>/pdf/", report_api.ReportJobPdfView.as_view(),
-         name="api-education-report-job-pdf"),
-]
 ]
 
 # --- enrolment applications ---

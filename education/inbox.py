@@ -10,10 +10,10 @@ PARTS: list[str] = [
     # assessment:
     "education.assessment.inbox_lines",
     # report cards:
+    "education.report_cards.inbox_lines",
     # attendance and timetable:
     "education.attendance.inbox_lines",
     "education.timetable.inbox_lines",
-    "education.report_cards.inbox_lines",
     # contact book:
     "education.contact.inbox_lines",
     # applications:

@@ -52,6 +52,17 @@ urlpatterns += [
 ]
 
 # --- report cards (education/report_views.py) ---
+from education import report_views  # noqa: E402
+
+urlpatterns += [
+    path("reports/", report_views.index, name="reports_index"),
+    path("reports/classes/<int:class_id>/", report_views.class_reports, name="reports_class"),
+    path("reports/jobs/<int:pk>/", report_views.job_page, name="reports_job"),
+    path("reports/jobs/<int:pk>/poll/", report_views.job_poll, name="reports_poll"),
+    path("reports/jobs/<int:pk>/pdf/", report_views.job_pdf, name="reports_pdf"),
+    path("reports/jobs/<int:pk>/sign/", report_views.job_sign, name="reports_sign"),
+    path("reports/students/<int:enrolment_id>/card.pdf", report_views.student_card, name="reports_student"),
+]
 
 # --- attendance and timetable (education/attendance_views.py, education/timetable_views.py) ---
 from education import attendance_views, timetable_views  # noqa: E402
@@ -114,14 +125,3 @@ urlpatterns += [
 ]
 
 # --- figures (education/figure_views.py) ---
-from education import report_views  # noqa: E402
-
-urlpatterns += [
-    path("reports/", report_views.index, name="reports_index"),
-    path("reports/classes/<int:class_id>/", report_views.class_reports, name="reports_class"),
-    path("reports/jobs/<int:pk>/", report_views.job_page, name="reports_job"),
-    path("reports/jobs/<int:pk>/poll/", report_views.job_poll, name="reports_poll"),
-    path("reports/jobs/<int:pk>/pdf/", report_views.job_pdf, name="reports_pdf"),
-    path("reports/jobs/<int:pk>/sign/", report_views.job_sign, name="reports_sign"),
-    path("reports/students/<int:enrolment_id>/card.pdf", report_views.student_card, name="reports_student"),
-]
