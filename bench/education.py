@@ -28,8 +28,8 @@ pages:
   the grid sends them) in sequence, ``--repeat`` times.
 
 Prints requests per second, median and 95th-percentile latency and each load's ratio to the
-baseline measured in the same rounds; the figures and the machine are written to
-``--figures`` (default ``/tmp/xaso/edu/bench_figures.md``).
+baseline measured in the same rounds, and the machine it ran on; with ``--figures FILE`` the
+same figures are also written to that file as Markdown.
 """
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def main() -> None:
     parser.add_argument("--classes", type=int, default=15)
     parser.add_argument("--students", type=int, default=40)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--figures", default="/tmp/xaso/edu/bench_figures.md")
+    parser.add_argument("--figures", default="", help="also write the figures to this Markdown file")
     options = parser.parse_args()
     os.environ.setdefault("XASO_BENCH_QUEUE", f"xaso-bench-education-{uuid.uuid4().hex[:8]}")
     os.environ["CELERY_TASK_DEFAULT_QUEUE"] = os.environ["XASO_BENCH_QUEUE"]
@@ -306,6 +306,9 @@ def run(url: str, options) -> None:
     print(whole_line)
     machine = (f"{platform.node()} · {platform.platform()} · Python {platform.python_version()} · "
                f"{os.cpu_count()} CPUs · load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end")
+    print(machine)
+    if not options.figures:
+        return
     try:
         with open(options.figures, "w", encoding="utf-8") as out:
             out.write(f"# bench/education.py — {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC\n\n")
