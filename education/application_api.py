@@ -27,13 +27,14 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from communes.permissions import current_commune
 from core.api import Pagination, refusal_response
+from core.parsers import JSONParser  # the size and depth limits of every JSON body
 from education import applications, permissions
 from education.application_views import log_read
 from education.models import Application, School, SchoolClass, SchoolYear
