@@ -12,6 +12,8 @@ PARTS: list[str] = [
     "education.assessment_demo.seed",
     # attendance and timetable:
     "education.attendance_demo.seed",
+    # past year:
+    "education.pastyear_demo.seed",
     # contact book:
     "education.contact_demo.seed",
     # applications:
