@@ -12,8 +12,9 @@ sees a whole year. In each demo commune, for each of its two schools:
   ``completed`` and ends with the year;
 * attendance on every school day (Monday–Friday within the semesters, not on the official days
   off), about 3% of the student-days absent or late with a reason;
-* every mark cell of both semesters (the generator of ``assessment_demo``: most marks 5–9, about
-  one student in twelve weak), conduct or the primary qualities and competencies;
+* every mark cell of both semesters (drawn like ``assessment_demo``'s: most marks 5–9, about one
+  student in twelve weak, and one weak student for sure in each school's last grade), conduct or
+  the primary qualities and competencies;
 * the lower-secondary students who must retest get their summer retest marks (most pass; the
   weakest one of the school, preferably a ninth-grader, does not);
 * both semesters locked by the school's principal through ``assessment.lock`` (results computed,
@@ -26,14 +27,13 @@ from __future__ import annotations
 
 import datetime
 import random
-import zlib
 from decimal import Decimal
 
 from django.db import transaction
 from django_tenants.utils import tenant_context
 
 from education import assessment, attendance, rules, structure
-from education.assessment_demo import _ability, _class_marks, _primary_level, _score
+from education.assessment_demo import _ability, _primary_level, _score
 from education.attendance_demo import ABSENT_SHARE, EXCUSED_REASONS, LATE_REASONS, UNEXCUSED_REASONS
 from education.models import (
     Absence, AssessmentLock, AttendanceDay, Enrolment, Evaluation, Mark, Period, School, SchoolClass, SchoolLevel,
@@ -167,18 +167,18 @@ def _attendance(slug: str, past: SchoolYear, classes: list[SchoolClass]) -> int:
 
 # --- marks -----------------------------------------------------------------------------------------
 
-def _second_semester(school_class, subjects, enrolments, seed: int):
-    """The cells of semester 2 (primary: mid-semester 2 and the end of the year), drawn like the
-    first semester's from the same ability of each student."""
+def _class_year(school_class, subjects, enrolments, seed: str, weak: set[int]):
+    """Every cell of the year of a class: both semesters (primary: the four periodic
+    assessments) and conduct or the qualities and competencies, drawn like ``assessment_demo``'s
+    from an ability per student (stable across databases: seeded by the commune, the class and the
+    number in the class list); the enrolments in ``weak`` are weak students."""
     marks, evaluations = [], []
     primary = assessment.is_primary(school_class)
     aspects = [a["code"] for a in assessment.aspects_for(school_class)]
-    periods = (Period.MID2, Period.YEAR) if primary else (Period.SEM2,)
-    evaluation_period = Period.YEAR if primary else Period.SEM2
+    periods = assessment.PRIMARY_PERIODS if primary else (Period.SEM1, Period.SEM2)
     for enrolment in enrolments:
-        rng = random.Random(seed * 100_003 + enrolment.student_id)
-        ability = _ability(rng)  # the same draw as semester 1's generator
-        rng = random.Random(seed * 100_019 + enrolment.student_id)
+        rng = random.Random(f"{seed}-{school_class.school_id}-{school_class.name}-{enrolment.number}")
+        ability = rng.uniform(3.0, 3.6) if enrolment.pk in weak else _ability(rng)
         for subject in subjects:
             for period in periods:
                 for column in assessment.columns_for(school_class, subject, period):
@@ -191,13 +191,14 @@ def _second_semester(school_class, subjects, enrolments, seed: int):
                     else:
                         row.score = _score(rng, ability)
                     marks.append(row)
-        for aspect in aspects:
-            value = ability + rng.gauss(0.8, 0.8)
-            if primary:
-                level = "T" if value >= 7.5 else ("D" if value >= 4.5 else "CCG")
-            else:
-                level = "T" if value >= 7.5 else ("K" if value >= 6 else ("D" if value >= 4.5 else "CD"))
-            evaluations.append(Evaluation(enrolment=enrolment, period=evaluation_period, aspect=aspect, level=level))
+        for period in assessment.evaluation_periods(school_class):
+            for aspect in aspects:
+                value = ability + rng.gauss(0.8, 0.8)
+                if primary:
+                    level = "T" if value >= 7.5 else ("D" if value >= 4.5 else "CCG")
+                else:
+                    level = "T" if value >= 7.5 else ("K" if value >= 6 else ("D" if value >= 4.5 else "CD"))
+                evaluations.append(Evaluation(enrolment=enrolment, period=period, aspect=aspect, level=level))
     return marks, evaluations
 
 
@@ -209,17 +210,18 @@ def _marks(commune, classes: list[SchoolClass]) -> int:
                      .values_list("enrolment__school_class_id", flat=True).distinct())
     todo = [c for c in classes if c.pk not in with_marks]
     enrolments = {}
-    for enrolment in Enrolment.objects.filter(school_class__in=todo):
+    for enrolment in Enrolment.objects.filter(school_class__in=todo).order_by("number", "pk"):
         enrolments.setdefault(enrolment.school_class_id, []).append(enrolment)
-    seed = zlib.crc32(f"{commune.schema_name}-{PAST}".encode())
+    # one weak student for sure in each school's last class: a retest, which they fail (a repeat)
+    weak = {rows[len(rows) // 2].pk for class_id, rows in enrolments.items()
+            if len(rows) >= 4 and any(c.pk == class_id and c.grade in (5, 9) for c in todo)}
+    seed = f"{commune.schema_name}-{PAST}"
     all_marks, all_evaluations = [], []
     for school_class in todo:
-        grade_subjects = subjects.get(school_class.grade, [])
-        rows = enrolments.get(school_class.pk, [])
-        for part in (_class_marks(school_class, grade_subjects, rows, seed),
-                     _second_semester(school_class, grade_subjects, rows, seed)):
-            all_marks += part[0]
-            all_evaluations += part[1]
+        marks, evaluations = _class_year(school_class, subjects.get(school_class.grade, []),
+                                         enrolments.get(school_class.pk, []), seed, weak)
+        all_marks += marks
+        all_evaluations += evaluations
     Mark.objects.bulk_create(all_marks, batch_size=5000)
     Evaluation.objects.bulk_create(all_evaluations, batch_size=5000, ignore_conflicts=True)
     return len(all_marks)

@@ -22,7 +22,7 @@ def pdftotext(data: bytes) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
-def test_the_demo_s_past_year_for_tule(tule, in_commune, make_user, monkeypatch):
+def test_the_demo_s_past_year_for_tule(tule, in_commune, make_user, client_for, monkeypatch):
     from communes.demo import DEMO_COMMUNES, DemoContext
     from communes.models import Role
     from education import attendance, pastyear_demo, report_cards
@@ -35,7 +35,7 @@ def test_the_demo_s_past_year_for_tule(tule, in_commune, make_user, monkeypatch)
     monkeypatch.setattr(attendance, "today", lambda: datetime.date(2026, 12, 7))
     spec = next(s for s in DEMO_COMMUNES if s.slug == "tule")
     populate(tule, villages=spec.villages, households=120, seed=4630)
-    make_user("tule.school_staff", roles={tule: [Role.SCHOOL_STAFF]}, full_name="Lò Văn Thành")
+    staff = make_user("tule.school_staff", roles={tule: [Role.SCHOOL_STAFF]}, full_name="Lò Văn Thành")
     citizen = make_user("congdan", full_name="Hoàng Văn Nam", phone="0912345678")
     printed = []
     context = DemoContext(communes=[(spec, tule)], citizen=citizen, households=120, pin="000000", out=printed.append)
@@ -81,6 +81,14 @@ def test_the_demo_s_past_year_for_tule(tule, in_commune, make_user, monkeypatch)
         student = Enrolment.objects.filter(school_class=nine).order_by("number").first().student
         assert unicodedata.normalize("NFC", student.resident.full_name) in text
         assert "2025-2026" in text
+    # the principal reads the past class's year results and the school's locks
+    client = client_for("tule.localhost", staff)
+    results = client.get(f"/schools/classes/{nine.pk}/results/year/")
+    assert results.status_code == 200
+    assert unicodedata.normalize("NFC", student.resident.full_name) in unicodedata.normalize(
+        "NFC", results.content.decode())
+    locks = client.get(f"/schools/{nine.school_id}/locks/")
+    assert locks.status_code == 200 and "2025-2026" in locks.content.decode()
     seed_demo(context)
     assert pastyear_counts(tule) == first
     check(tule)
