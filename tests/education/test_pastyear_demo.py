@@ -81,6 +81,10 @@ def test_the_demo_s_past_year_for_tule(tule, in_commune, make_user, client_for, 
         student = Enrolment.objects.filter(school_class=nine).order_by("number").first().student
         assert unicodedata.normalize("NFC", student.resident.full_name) in text
         assert "2025-2026" in text
+        five = past.get(grade=5)  # a primary card of the whole year too
+        text = pdftotext(report_cards.render_cards(five, day=datetime.date(2026, 5, 28))[0])
+        pupil = Enrolment.objects.filter(school_class=five).order_by("number").first().student
+        assert unicodedata.normalize("NFC", pupil.resident.full_name) in text and "2025-2026" in text
     # the principal reads the past class's year results and the school's locks
     client = client_for("tule.localhost", staff)
     results = client.get(f"/schools/classes/{nine.pk}/results/year/")
