@@ -432,6 +432,9 @@ SPECTACULAR_SETTINGS = {
         "SignatureImageKindEnum": "signatures.models.ImageKind",
         "HealthQuestionStateEnum": "health.models.Question.State",
         "JobStateEnum": "jobs.models.JobState",
+        "SexEnum": "population.models.Sex",
+        "AbsenceKindEnum": "education.models.Absence.Kind",
+        "ReportCardKindEnum": "education.models.ReportCardJob.Kind",
     },
     "PATH_CONVERTER_OVERRIDES": {
         "commune_code": {"type": "string", "pattern": "^[0-9]{5}$"},

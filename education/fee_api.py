@@ -60,7 +60,7 @@ class FeeLineSerializer(serializers.Serializer):
     amount = serializers.IntegerField()
 
 
-class FeePaymentSerializer(serializers.Serializer):
+class SchoolFeePaymentSerializer(serializers.Serializer):
     receipt_number = serializers.CharField()
     amount = serializers.IntegerField()
     method = serializers.CharField()
@@ -74,7 +74,7 @@ class FeeInvoiceSerializer(serializers.ModelSerializer):
     semester_name = serializers.SerializerMethodField()
     remaining = serializers.SerializerMethodField()
     lines = FeeLineSerializer(many=True, read_only=True)
-    payments = FeePaymentSerializer(many=True, read_only=True)
+    payments = SchoolFeePaymentSerializer(many=True, read_only=True)
     vietqr_payload = serializers.SerializerMethodField()
 
     class Meta:

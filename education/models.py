@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.history import tenant_history
+from population.models import Sex
 from jobs.models import Job
 from jobs.registry import register as register_job
 
@@ -689,7 +690,7 @@ class Application(models.Model):
     grade = models.PositiveSmallIntegerField(_("grade"), choices=[(1, _("Grade 1")), (6, _("Grade 6"))])
     child_name = models.CharField(_("child's full name"), max_length=150)
     child_birth_date = models.DateField(_("child's birth date"))
-    child_sex = models.CharField(_("child's sex"), max_length=10, choices=[("male", _("Male")), ("female", _("Female"))])
+    child_sex = models.CharField(_("child's sex"), max_length=10, choices=Sex.choices)
     resident = models.ForeignKey("population.Resident", verbose_name=_("child in the registry"), null=True,
                                  blank=True, on_delete=models.SET_NULL, related_name="+")
     household = models.ForeignKey("population.Household", verbose_name=_("household"), null=True, blank=True,

@@ -8,6 +8,7 @@ from population.models import Household, Resident
 from tests.ecommerce.demo_checks import check_demo_marketplace, marketplace_counts
 from tests.education import attendance_demo_checks
 from tests.education import demo_checks as school_demo_checks
+from tests.education import pastyear_demo_checks
 from tests.health.demo_checks import check_demo_health, health_counts
 
 
@@ -33,7 +34,8 @@ def test_seed_demo_is_idempotent_and_usable(db, client_for, in_commune, capsys):
     users, memberships = User.objects.count(), Membership.objects.count()
     market = marketplace_counts(in_commune)
     health = health_counts(in_commune)
-    schools = {c.code: (school_demo_checks.structure_counts(c), attendance_demo_checks.attendance_counts(c))
+    schools = {c.code: (school_demo_checks.structure_counts(c), attendance_demo_checks.attendance_counts(c),
+                        pastyear_demo_checks.pastyear_counts(c))
                for c in Commune.objects.exclude(schema_name="public")}
 
     call_command("seed_demo", households=4)
@@ -43,11 +45,12 @@ def test_seed_demo_is_idempotent_and_usable(db, client_for, in_commune, capsys):
     check_demo_marketplace(in_commune, client_for, printed)
     check_demo_health(in_commune, client_for)
     for commune in Commune.objects.exclude(schema_name="public"):
-        assert (school_demo_checks.structure_counts(commune),
-                attendance_demo_checks.attendance_counts(commune)) == schools[commune.code]
+        assert (school_demo_checks.structure_counts(commune), attendance_demo_checks.attendance_counts(commune),
+                pastyear_demo_checks.pastyear_counts(commune)) == schools[commune.code]
         if commune.code in {spec.code for spec in DEMO_COMMUNES}:
             school_demo_checks.check(commune)
             attendance_demo_checks.check(commune)
+            pastyear_demo_checks.check(commune)
     assert (User.objects.count(), Membership.objects.count()) == (users, memberships)
 
     # One official per role, and the logins work on their commune's host.

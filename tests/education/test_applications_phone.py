@@ -30,6 +30,7 @@ def site(django_db_setup, django_db_blocker):
     require_chromium()
     from communes.models import Commune, User
     from education.models import Application, School, SchoolLevel, SchoolYear, Sequence
+    from notifications.models import Notification
     from population.models import AccessLog, Household, Resident, Village
 
     with django_db_blocker.unblock():
@@ -42,8 +43,11 @@ def site(django_db_setup, django_db_blocker):
             made.append(obj)
             return obj
 
+        last_notification = None
         try:
             with schema_context(tule.schema_name):
+                # The SMS to the parent is committed with the application: removed after.
+                last_notification = Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
                 year = SchoolYear.objects.filter(current=True).first() or keep(SchoolYear.objects.create(
                     name="2026-2027", starts_on=datetime.date(2026, 9, 5), ends_on=datetime.date(2027, 5, 31),
                     current=True))
@@ -67,6 +71,8 @@ def site(django_db_setup, django_db_blocker):
                     application.documents.all().delete()
                 Application.objects.filter(pk__in=ids).delete()
                 Application.history.filter(id__in=ids).delete()
+                if last_notification is not None:
+                    Notification.objects.filter(pk__gt=last_notification).delete()
                 if made and isinstance(made[0], SchoolYear):
                     Sequence.objects.filter(name=f"education.applications.{made[0].pk}").delete()
                 for obj in reversed(made):

@@ -26,14 +26,17 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(scope="module")
 def committed(django_db_setup, django_db_blocker):
     from education.models import Application, School, SchoolLevel, SchoolYear, Sequence
+    from notifications.models import Notification
 
     with django_db_blocker.unblock():
         tule = Commune.objects.get(code="04630")
         parents = [User.objects.create_user(f"09127770{n}{n}", password="x", phone=f"09127770{n}{n}")
                    for n in (6, 7)]
-        made_year = None
+        made_year = last_notification = None
         try:
             with tenant_context(tule):
+                # The messages to the parents are committed with the applications: removed after.
+                last_notification = Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
                 year = SchoolYear.objects.filter(current=True).first()
                 if year is None:
                     year = made_year = SchoolYear.objects.create(
@@ -50,6 +53,8 @@ def committed(django_db_setup, django_db_blocker):
                     application.documents.all().delete()
                 Application.objects.filter(pk__in=ids).delete()
                 Application.history.filter(id__in=ids).delete()
+                if last_notification is not None:
+                    Notification.objects.filter(pk__gt=last_notification).delete()
                 school_ids = list(School.objects.filter(name=SCHOOL).values_list("pk", flat=True))
                 School.objects.filter(pk__in=school_ids).delete()
                 School.history.filter(id__in=school_ids).delete()

@@ -206,6 +206,8 @@ HINTS = {
     ("ecommerce_order", "total"): "1",
     ("ecommerce_order", "stock_reserved"): "false",
     ("ecommerce_productversion", "state"): "'draft'",
+    ("education_schoolyear", "ends_on"): "'2027-05-31'",
+    ("education_semester", "ends_on"): "'2027-01-16'",
 }
 
 
