@@ -116,3 +116,38 @@ def parse(raw_body: bytes) -> tuple[dict | None, tuple[int, dict] | None]:
         "transaction_id": str(transaction_id).strip(), "amount": amount, "purpose": purpose,
         "account": str(account or "").strip(), "paid_at": moment, "commune": str(commune_code or "").strip(),
     }, None
+
+
+class SecretCommand:
+    """What the ``…bank_webhook_secret <commune code>`` commands share: print the secret one app's
+    notifications are signed with for a commune, and the address to send them to. A command is
+    ``class Command(SecretCommand, BaseCommand)`` with ``api_path`` (the notifications' path on
+    the commune's host), ``secret`` (the app's ``commune -> secret`` function) and, where the
+    transfer's purpose must carry a code, ``purpose_hint``."""
+
+    api_path = ""
+    purpose_hint = ""
+
+    def secret(self, commune) -> str:  # pragma: no cover - given by each command
+        raise NotImplementedError
+
+    def add_arguments(self, parser):
+        parser.add_argument("commune", metavar="CODE", help="Administrative code of the commune (5 digits)")
+
+    def handle(self, *args, **options):
+        from django.core.management.base import CommandError
+
+        from communes.models import Commune
+        from core.links import commune_base_url
+
+        if not settings.XASO_BANK_WEBHOOK_SECRET:
+            raise CommandError("XASO_BANK_WEBHOOK_SECRET is not set: bank notifications are refused.")
+        commune = Commune.objects.filter(code=str(options["commune"]).strip()).prefetch_related("domains").first()
+        if commune is None:
+            raise CommandError(f"No commune with the code {options['commune']!r}.")
+        self.stdout.write(f"commune: {commune.code} {commune}")
+        self.stdout.write(f"address: {commune_base_url(commune)}{self.api_path}")
+        self.stdout.write('body names the commune: "commune": "%s"' % commune.code)
+        if self.purpose_hint:
+            self.stdout.write(f"purpose of a transfer: {self.purpose_hint}")
+        self.stdout.write(f"secret: {self.secret(commune)}")
