@@ -83,6 +83,21 @@ def _timetables(year: SchoolYear) -> int:
     return made
 
 
+def draw_absence(draw: random.Random, enrolment_id: int, day: datetime.date, taker) -> Absence | None:
+    """A student's day drawn from ``draw``: present (None) most days, else absent with leave,
+    without leave or late, with a plausible reason (``ABSENT_SHARE`` of the student-days)."""
+    if draw.random() >= ABSENT_SHARE:
+        return None
+    pick = draw.random()
+    if pick < 0.55:
+        kind, reason = Absence.Kind.EXCUSED, draw.choice(EXCUSED_REASONS)
+    elif pick < 0.8:
+        kind, reason = Absence.Kind.UNEXCUSED, draw.choice(UNEXCUSED_REASONS)
+    else:
+        kind, reason = Absence.Kind.LATE, draw.choice(LATE_REASONS)
+    return Absence(enrolment_id=enrolment_id, date=day, kind=kind, reason=reason, recorded_by_id=taker)
+
+
 def _attendance(slug: str, year: SchoolYear, today: datetime.date) -> int:
     classes = list(SchoolClass.objects.filter(year=year).select_related("school", "year", "homeroom_teacher")
                    .order_by("school", "grade", "name"))
@@ -116,17 +131,9 @@ def _attendance(slug: str, year: SchoolYear, today: datetime.date) -> int:
                     absences.append(Absence(enrolment_id=enrolment_id, date=day, kind=Absence.Kind.UNEXCUSED,
                                             reason="Không rõ lý do", recorded_by_id=taker))
                     continue
-                if draw.random() >= ABSENT_SHARE:
-                    continue
-                pick = draw.random()
-                if pick < 0.55:
-                    kind, reason = Absence.Kind.EXCUSED, draw.choice(EXCUSED_REASONS)
-                elif pick < 0.8:
-                    kind, reason = Absence.Kind.UNEXCUSED, draw.choice(UNEXCUSED_REASONS)
-                else:
-                    kind, reason = Absence.Kind.LATE, draw.choice(LATE_REASONS)
-                absences.append(Absence(enrolment_id=enrolment_id, date=day, kind=kind, reason=reason,
-                                        recorded_by_id=taker))
+                absence = draw_absence(draw, enrolment_id, day, taker)
+                if absence is not None:
+                    absences.append(absence)
     AttendanceDay.objects.bulk_create(days_made, batch_size=2000)
     Absence.objects.bulk_create(absences, batch_size=2000, ignore_conflicts=True)
     return len(days_made)

@@ -34,7 +34,7 @@ from django_tenants.utils import tenant_context
 
 from education import assessment, attendance, rules, structure
 from education.assessment_demo import _ability, _primary_level, _score
-from education.attendance_demo import ABSENT_SHARE, EXCUSED_REASONS, LATE_REASONS, UNEXCUSED_REASONS
+from education.attendance_demo import draw_absence
 from education.models import (
     Absence, AssessmentLock, AttendanceDay, Enrolment, Evaluation, Mark, Period, School, SchoolClass, SchoolLevel,
     SchoolYear, Semester, StaffMember, StaffPosition, Student, StudentResult, Subject, SubjectResult,
@@ -149,17 +149,9 @@ def _attendance(slug: str, past: SchoolYear, classes: list[SchoolClass]) -> int:
             days_made.append(AttendanceDay(school_class=school_class, date=day, taken_by_id=taker))
             draw = random.Random(f"{slug}-{school_class.school_id}-{PAST}-{school_class.name}-{day.isoformat()}")
             for enrolment_id in enrolments.get(school_class.pk, []):
-                if draw.random() >= ABSENT_SHARE:
-                    continue
-                pick = draw.random()
-                if pick < 0.55:
-                    kind, reason = Absence.Kind.EXCUSED, draw.choice(EXCUSED_REASONS)
-                elif pick < 0.8:
-                    kind, reason = Absence.Kind.UNEXCUSED, draw.choice(UNEXCUSED_REASONS)
-                else:
-                    kind, reason = Absence.Kind.LATE, draw.choice(LATE_REASONS)
-                absences.append(Absence(enrolment_id=enrolment_id, date=day, kind=kind, reason=reason,
-                                        recorded_by_id=taker))
+                absence = draw_absence(draw, enrolment_id, day, taker)
+                if absence is not None:
+                    absences.append(absence)
     AttendanceDay.objects.bulk_create(days_made, batch_size=5000)
     Absence.objects.bulk_create(absences, batch_size=5000, ignore_conflicts=True)
     return len(days_made)
