@@ -58,7 +58,8 @@ def check(commune) -> None:
             assert result.complete and (result.learning or result.outcome), result.enrolment_id
             assert result.decision in ("promoted", "retest", "repeat", "completed"), result.enrolment_id
         decisions = {r.decision for r in results.values()}
-        if enrolments.exclude(school_class__grade__in=(5, 9)).exists():  # a last grade completes the level
+        # A last grade completes the level; among a handful of students the draw may give no promotion.
+        if enrolments.exclude(school_class__grade__in=(5, 9)).count() >= 10:
             assert "promoted" in decisions, decisions
         retests = StudentResult.objects.filter(enrolment__year=past, period="retest")
         assert not retests.filter(decision="").exists()

@@ -74,12 +74,15 @@ def test_one_statement_counts_the_guess_only_while_the_days_wrong_phones_allow(d
     assert throttle.peek("test.code", "A:203.0.113.93", 5, 3600).count == 2  # not counted when refused
 
 
-def test_counts_outside_a_transaction_do_not_wait_for_the_disk(live_db, settings):
+def test_counts_outside_a_transaction_do_not_wait_for_the_disk(live_db, settings, monkeypatch):
     """A count in autocommit is sent with ``SET LOCAL synchronous_commit TO OFF`` (its own
     transaction only); inside a caller's transaction the caller's writes keep waiting for the disk."""
     import uuid
 
     from django.db import transaction
+
+    # The occasional pruning of closed windows (one count in a few hundred) is a statement of its own.
+    monkeypatch.setattr(throttle, "prune_closed", lambda: 0)
 
     settings.XASO_THROTTLE_NAMESPACE = f"unsynced-{uuid.uuid4().hex[:8]}"
     try:
