@@ -174,3 +174,8 @@ def seed(context) -> None:
         made = seed_commune(spec, commune, citizen=context.citizen)
         if made["enrolments"]:
             context.out(f"  {commune}: 2 schools, {made['enrolments']} students enrolled in {CURRENT}")
+    context.out("  schools (/schools/): <commune>.school_staff is the principal of the lower-secondary school, "
+                "<commune>.school_primary of the primary school")
+    if context.citizen is not None:
+        context.out(f"  parents (/my-children/): {context.citizen.get_username()} follows two children in "
+                    f"{CITIZEN_CHILDREN[0]}.localhost")

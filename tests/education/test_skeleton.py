@@ -36,3 +36,6 @@ def test_the_overview_opens_for_school_staff_and_leaders_only(tule, schoolyard, 
     assert response.status_code == status
     if status == 200:
         assert "Việc cần làm" in response.content.decode() or "Trường" in response.content.decode()
+    if who == "principal":  # the school's page is one click away
+        assert f'href="/schools/{schoolyard["thcs"].pk}/"' in response.content.decode()
+        assert client_for("tule.localhost", school_people[who]).get(f'/schools/{schoolyard["thcs"].pk}/').status_code == 200
