@@ -3,10 +3,9 @@
 decimal (``round1``: 6.65 → 6.7, 6.649 → 6.6). The services (``education.assessment``) read the
 cells, call these and store ``SubjectResult`` / ``StudentResult``.
 
-What we follow. The circulars' own text could not be read from this workplace (the searches gave
-no copy of it); the points below follow DOMAIN.md and the issue, and, beyond them, the articles as
-schools' guidance commonly quotes them — those are marked [unconfirmed] and should be checked
-against the published text:
+What we follow. The circulars' own text was not at hand when these rules were written; the points
+below follow DOMAIN.md and the issue, and, beyond them, the articles as schools' guidance commonly
+quotes them — those are marked [unconfirmed] and should be checked against the published text:
 
 Lower secondary, Circular 22/2021
 * Art. 7: regular marks (ĐĐGtx) a semester: at least 2 for a subject of up to 35 periods a year,
@@ -48,7 +47,7 @@ Primary, Circular 27/2020
   tested subject's test ≥ 9; Hoàn thành tốt: every subject Hoàn thành tốt, every quality and
   competency Tốt, every test ≥ 7; Hoàn thành: every subject Hoàn thành or better, every quality
   and competency Đạt or better, every test ≥ 5; Chưa hoàn thành: the rest. [unconfirmed: the
-  thresholds 9 / 7 / 5 follow the issue's brief]
+  thresholds 9 / 7 / 5 follow the issue]
 * Art. 11 (commendations): "Học sinh Xuất sắc" for Hoàn thành xuất sắc; "Học sinh Tiêu biểu hoàn
   thành tốt trong học tập và rèn luyện" for a student of Hoàn thành tốt whom the teachers propose
   for outstanding progress (``outstanding``) — a proposal, not a computed fact.
