@@ -259,6 +259,8 @@ def _as_run(rng, clusters, offline) -> int:
                 delay = datetime.timedelta(seconds=rng.randint(0, 4))
                 for bulletin, asset, offset, duration in plan.entries:
                     started = starts_at + delay + datetime.timedelta(seconds=float(offset))
+                    if silent is not None and started > silent:  # fell silent during the window
+                        continue
                     entries.append({"asset_key": asset.key, "bulletin_id": bulletin.pk, "started_at": started.isoformat(),
                                     "ended_at": (started + datetime.timedelta(seconds=float(duration))).isoformat()})
         for chunk in range(0, len(entries), services.MAX_AS_RUN_ENTRIES):

@@ -53,6 +53,20 @@ def test_demo_gives_tule_the_pilots_radio(tule, people, espeak):
         assert AsRunEntry.objects.filter(started_at__date__lt=today).values("started_at__date").distinct().count() >= 5
         for cluster in offline:
             assert not AsRunEntry.objects.filter(cluster=cluster, started_at__gt=cluster.last_heartbeat_at).exists()
+        # Whatever the hour of the run: a cluster that fell silent half a minute into yesterday's
+        # morning window played what started before that moment and nothing after it.
+        import random
+
+        from broadcasting import services
+
+        starts_at = services.slots_for_day(today - datetime.timedelta(days=1))[0][0]
+        quiet = offline[0]
+        AsRunEntry.objects.filter(cluster=quiet).delete()
+        Cluster.objects.filter(pk=quiet.pk).update(last_heartbeat_at=starts_at + datetime.timedelta(seconds=30))
+        quiet.refresh_from_db()
+        assert demo._as_run(random.Random(1), [quiet], [quiet]) > 0
+        assert AsRunEntry.objects.filter(cluster=quiet, started_at__lte=quiet.last_heartbeat_at).exists()
+        assert not AsRunEntry.objects.filter(cluster=quiet, started_at__gt=quiet.last_heartbeat_at).exists()
         assert Playlist.objects.exists()  # the next day's playlists are prepared
         counts = (Cluster.objects.count(), Bulletin.objects.count(), Heartbeat.objects.count(),
                   AsRunEntry.objects.count(), AudioAsset.objects.count())
