@@ -14,6 +14,7 @@ import io
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 
@@ -92,7 +93,6 @@ def figures_workbook(owner: str, title: str, period, *, details=()) -> tuple[Wor
     sheet with the owner (commune or agency), the title in capitals, the period with its dates,
     then ``details`` (pairs of label and value), a blank line and the bold headings "Figure" and
     "Value". The figures are appended after by the caller; returns (workbook, summary sheet)."""
-    from django.utils.translation import gettext as _
     from openpyxl.styles import Font
 
     workbook = new_workbook()
@@ -131,3 +131,13 @@ def table_sheet(workbook: Workbook, title: str, headings: list, rows, *,
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     return sheet
+
+
+def refused_rows_workbook(errors) -> bytes:
+    """The refused rows of a two-step import (each ``{"row", "field", "message"}``) as an .xlsx to
+    correct the file by: one sheet of row, column and reason."""
+    workbook = new_workbook()
+    workbook.remove(workbook.active)
+    table_sheet(workbook, _("Refused rows"), [_("Row"), _("Column"), _("Reason")],
+                ([e["row"], e["field"], e["message"]] for e in errors), widths=(8, 30, 80))
+    return save(workbook)

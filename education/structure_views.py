@@ -526,11 +526,7 @@ def import_errors(request, pk):
     checked = _import(request, pk)
     access.log_export(request.user, what=f"refused rows of the import {checked.pk} of a class list",
                       count=len(checked.errors))
-    workbook = xlsx.new_workbook()
-    workbook.remove(workbook.active)
-    xlsx.table_sheet(workbook, _("Refused rows"), [_("Row"), _("Column"), _("Reason")],
-                     ([e["row"], e["field"], e["message"]] for e in checked.errors), widths=(8, 30, 80))
-    response = HttpResponse(xlsx.save(workbook), content_type=xlsx.CONTENT_TYPE)
+    response = HttpResponse(xlsx.refused_rows_workbook(checked.errors), content_type=xlsx.CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="dong-bi-tu-choi-lop-{checked.pk}.xlsx"'
     return response
 

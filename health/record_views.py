@@ -316,11 +316,7 @@ def import_errors(request, pk):
     checked = get_object_or_404(RecordImport, pk=pk)
     access.log_export(request.user, what=f"refused rows of the import {checked.pk} of health records",
                       count=len(checked.errors))
-    workbook = xlsx.new_workbook()
-    workbook.remove(workbook.active)
-    xlsx.table_sheet(workbook, _("Refused rows"), [_("Row"), _("Column"), _("Reason")],
-                     ([e["row"], e["field"], e["message"]] for e in checked.errors), widths=(8, 30, 80))
-    response = HttpResponse(xlsx.save(workbook), content_type=xlsx.CONTENT_TYPE)
+    response = HttpResponse(xlsx.refused_rows_workbook(checked.errors), content_type=xlsx.CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="dong-bi-tu-choi-{checked.pk}.xlsx"'
     return response
 
